@@ -1,0 +1,106 @@
+/* lattice-media-engine.h: one pipeline per call, each local stream encoded once
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ *   video source → convert/scale/rate → tee(raw) → self-view sink
+ *                                           └→ vp8enc → rtpvp8pay → tee(video-rtp)
+ *   audio source → opusenc → rtpopuspay → tee(audio-rtp)
+ *   per remote participant: both RTP tees → queues → LatticePeer (webrtcbin)
+ *
+ * The engine knows nothing of GTK or signaling: sinks come from the caller
+ * ("create-video-sink", "create-audio-sink"), SDP and candidates go out and
+ * come in through LatticePeer. Every signal is emitted on the main context
+ * that was thread-default when the engine was created.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "lattice-peer.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LATTICE_MEDIA_SOURCE_NONE,    /* send nothing of this kind */
+  LATTICE_MEDIA_SOURCE_TEST,    /* videotestsrc / audiotestsrc */
+  LATTICE_MEDIA_SOURCE_DEVICE,  /* camera / microphone ("video-device", "audio-device", or the default) */
+} LatticeMediaSource;
+
+#define LATTICE_MEDIA_DEFAULT_WIDTH       640
+#define LATTICE_MEDIA_DEFAULT_HEIGHT      360
+#define LATTICE_MEDIA_DEFAULT_FRAMERATE   30
+#define LATTICE_MEDIA_DEFAULT_LATENCY_MS  50
+
+#define LATTICE_MEDIA_ERROR (lattice_media_error_quark ())
+typedef enum {
+  LATTICE_MEDIA_ERROR_MISSING_PLUGIN,  /* message names the Debian package */
+  LATTICE_MEDIA_ERROR_NO_DEVICE,       /* no camera / microphone */
+  LATTICE_MEDIA_ERROR_DEVICE_BUSY,
+  LATTICE_MEDIA_ERROR_PIPELINE,        /* anything else the pipeline reported */
+} LatticeMediaError;
+GQuark lattice_media_error_quark (void);
+
+#define LATTICE_TYPE_MEDIA_ENGINE (lattice_media_engine_get_type ())
+G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_ENGINE, GObject)
+
+/* Properties (set before start unless noted): "video-source", "audio-source"
+ * (LatticeMediaSource), "video-device", "audio-device" (GstDevice, may change
+ * while running), "width", "height", "framerate", "latency" (ms, jitterbuffer),
+ * "encode-per-peer" (development: one encoder per peer, as a browser does),
+ * "audio-muted", "video-enabled" (change any time; no renegotiation),
+ * "self-view-sink" (GstElement, optional), "echo-cancel".
+ *
+ * Signals:
+ *   GstElement *create-video-sink (const char *peer_id)  return a new sink or NULL (fakesink)
+ *   GstElement *create-audio-sink (const char *peer_id)
+ *   peer-added (LatticePeer *), peer-removed (LatticePeer *)
+ *   error (GError *)   a run-time failure of the local pipeline */
+LatticeMediaEngine *lattice_media_engine_new          (LatticeMediaSource   video,
+                                                       LatticeMediaSource   audio);
+
+/* Checks the plugins the configured sources need, builds the local part of
+ * the pipeline and sets it playing. */
+gboolean            lattice_media_engine_start        (LatticeMediaEngine  *self,
+                                                       GError             **error);
+void                lattice_media_engine_stop         (LatticeMediaEngine  *self);
+
+/* ICE servers for peers added from now on: stun://HOST:PORT and
+ * turn://USER:PASS@HOST:PORT (webrtcbin's forms). */
+void                lattice_media_engine_set_ice_servers (LatticeMediaEngine *self,
+                                                          const char         *stun_server,
+                                                          const char *const  *turn_servers);
+/* Relay-only ICE (tests of TURN). */
+void                lattice_media_engine_set_relay_only  (LatticeMediaEngine *self,
+                                                          gboolean            relay_only);
+
+/* The offerer creates the offer as soon as the peer is added. */
+LatticePeer        *lattice_media_engine_add_peer     (LatticeMediaEngine  *self,
+                                                       const char          *peer_id,
+                                                       gboolean             offerer);
+void                lattice_media_engine_remove_peer  (LatticeMediaEngine  *self,
+                                                       const char          *peer_id);
+LatticePeer        *lattice_media_engine_lookup_peer  (LatticeMediaEngine  *self,
+                                                       const char          *peer_id);
+/* The LatticePeer objects, in no particular order. */
+GList              *lattice_media_engine_get_peers    (LatticeMediaEngine  *self);
+
+void                lattice_media_engine_set_audio_muted   (LatticeMediaEngine *self,
+                                                            gboolean            muted);
+gboolean            lattice_media_engine_get_audio_muted   (LatticeMediaEngine *self);
+void                lattice_media_engine_set_video_enabled (LatticeMediaEngine *self,
+                                                            gboolean            enabled);
+gboolean            lattice_media_engine_get_video_enabled (LatticeMediaEngine *self);
+
+/* For tests and benchmarks. */
+GstPipeline        *lattice_media_engine_get_pipeline (LatticeMediaEngine  *self);
+/* How many video and audio encoders the pipeline holds right now. */
+void                lattice_media_engine_count_encoders (LatticeMediaEngine *self,
+                                                         guint              *n_video,
+                                                         guint              *n_audio);
+
+/* Checks that the elements a call needs exist; the error names the Debian
+ * packages to install. @need_video/@need_audio: also the encoders. */
+gboolean            lattice_media_check_plugins       (gboolean             need_video,
+                                                       gboolean             need_audio,
+                                                       GError             **error);
+
+G_END_DECLS

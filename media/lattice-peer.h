@@ -1,0 +1,57 @@
+/* lattice-peer.h: the connection to one remote participant (one webrtcbin)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LATTICE_PEER_STATE_NEW,
+  LATTICE_PEER_STATE_CONNECTING,
+  LATTICE_PEER_STATE_CONNECTED,
+  LATTICE_PEER_STATE_FAILED,
+  LATTICE_PEER_STATE_CLOSED,
+} LatticePeerState;
+
+typedef struct {
+  guint64 video_frames;   /* decoded */
+  guint64 video_bytes;    /* encoded, as received */
+  guint64 audio_buffers;  /* decoded */
+  guint64 audio_bytes;
+  double  video_fps;      /* decoded frames per second over the last second */
+} LatticePeerStats;
+
+#define LATTICE_TYPE_PEER (lattice_peer_get_type ())
+G_DECLARE_FINAL_TYPE (LatticePeer, lattice_peer, LATTICE, PEER, GObject)
+
+/* Properties: "id", "offerer", "state" (LatticePeerState), "speaking",
+ * "audio-level" (dB, peak of the last interval).
+ *
+ * Signals (main context):
+ *   local-description (const char *type, const char *sdp)   type: "offer" or "answer"
+ *   local-candidate (guint mline, const char *candidate)     "" = end-of-candidates
+ *   first-frame (const char *kind)                           "video" or "audio" */
+
+const char       *lattice_peer_get_id        (LatticePeer *self);
+gboolean          lattice_peer_get_offerer   (LatticePeer *self);
+LatticePeerState  lattice_peer_get_state     (LatticePeer *self);
+gboolean          lattice_peer_get_speaking  (LatticePeer *self);
+
+/* @type: "offer" or "answer". An offer makes the peer answer. */
+gboolean          lattice_peer_set_remote_description (LatticePeer  *self,
+                                                       const char   *type,
+                                                       const char   *sdp,
+                                                       GError      **error);
+/* @candidate "" marks end-of-candidates. */
+void              lattice_peer_add_remote_candidate   (LatticePeer  *self,
+                                                       guint         mline,
+                                                       const char   *candidate);
+
+void              lattice_peer_get_stats     (LatticePeer       *self,
+                                              LatticePeerStats  *stats);
+GstElement       *lattice_peer_get_webrtcbin (LatticePeer       *self);
+
+G_END_DECLS
