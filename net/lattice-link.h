@@ -40,6 +40,8 @@ GType        lattice_link_get_type   (void) G_GNUC_CONST;
 
 LatticeLink *lattice_link_parse      (const char        *text,
                                       GError           **error);
+/* @host: a name (UTF-8 allowed) or an IP address without brackets;
+ * @port: 0 for the default of @tls (443 or 80). */
 LatticeLink *lattice_link_new        (const char        *host,
                                       guint              port,
                                       const char        *room,

@@ -147,6 +147,7 @@ typedef struct {
   char     *ref_type;         /* error: type of the message that caused it, if known */
 } LatticeMessage;
 
+/* A new "joined" comes with both lists created, empty, ready to be added to. */
 LatticeMessage *lattice_message_new   (LatticeMessageType type);
 void            lattice_message_free  (LatticeMessage *message);
 
