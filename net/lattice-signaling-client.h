@@ -36,23 +36,52 @@ G_DECLARE_FINAL_TYPE (LatticeSignalingClient, lattice_signaling_client, LATTICE,
  *       candidate "" is end-of-candidates
  *   server-error (const char *code, const char *message)  a non-fatal error
  * Fatal errors (wrong password, room full, version unsupported, bad URI…)
- * move the state to FAILED and are kept in the "error" property. */
+ * move the state to FAILED and are kept in the "error" property
+ * (LATTICE_PROTOCOL_ERROR with the server's code, or G_IO_ERROR; the
+ * message is translated and fit to show).
+ *
+ * States: connect() goes CONNECTING → JOINED. The first connect tries a few
+ * times quickly and ends in FAILED (within about 10 s) when the server cannot
+ * be reached. Once joined, a dropped connection, or a server silent for three
+ * heartbeats, gives RECONNECTING: retried with exponential backoff and jitter
+ * ("reconnect-min-ms", "reconnect-max-ms") until rejoined or disconnect().
+ *
+ * Rejoining: "joined" (resumed = TRUE) keeps the participant id. The
+ * participant list is then replaced by the server's; no participant-left or
+ * participant-joined is made up for the difference, because after a server
+ * restart the others come back one by one, each with a participant-joined
+ * carrying an id the caller may already know (keep its peer connection).
+ * If the server refuses the token, the client rejoins as a new participant:
+ * "joined" (resumed = FALSE) with a new "participant-id".
+ *
+ * Leaving: participant-left's reason is "left" for a deliberate leave,
+ * "disconnected" or "timeout" for someone who may come back. This client
+ * closes with "going away" when it drops a connection to reconnect, so the
+ * others see "disconnected", and normally on disconnect() and dispose.
+ *
+ * The send_*() methods need the JOINED state: otherwise (connecting, or
+ * reconnecting) the message is dropped, with a debug message, not queued;
+ * after a rejoin the caller resends what still matters. */
 LatticeSignalingClient *lattice_signaling_client_new (const char *ws_uri,
                                                       const char *room,
                                                       const char *name,
                                                       const char *password);
 
+/* Does nothing unless DISCONNECTED or FAILED; after FAILED it tries again
+ * (resuming, if it had joined before). */
 void                   lattice_signaling_client_connect         (LatticeSignalingClient *self);
-/* Sends "leave" when joined, closes, and stops reconnecting. */
+/* Sends "leave" when joined, closes, and stops reconnecting; state
+ * DISCONNECTED. A later connect() joins as a new participant. */
 void                   lattice_signaling_client_disconnect      (LatticeSignalingClient *self);
 
 LatticeSignalingState  lattice_signaling_client_get_state       (LatticeSignalingClient *self);
 const GError          *lattice_signaling_client_get_error       (LatticeSignalingClient *self);
 const char            *lattice_signaling_client_get_participant_id (LatticeSignalingClient *self);
 const char            *lattice_signaling_client_get_room        (LatticeSignalingClient *self);
-/* Participants other than this one, as of the last join and events since. */
+/* Participants other than this one (LatticeParticipantInfo), as of the last
+ * join and the events since; owned by the client (transfer none). */
 GPtrArray             *lattice_signaling_client_get_participants (LatticeSignalingClient *self);
-/* LatticeIceServer, from the last "joined". */
+/* LatticeIceServer, from the last "joined"; transfer none. */
 GPtrArray             *lattice_signaling_client_get_ice_servers (LatticeSignalingClient *self);
 
 void lattice_signaling_client_send_offer     (LatticeSignalingClient *self,
