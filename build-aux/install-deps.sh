@@ -14,6 +14,7 @@ libglib2.0-dev
 libglib2.0-bin
 libjson-glib-dev
 libsoup-3.0-dev
+libgnutls28-dev
 libgtk-4-dev
 libadwaita-1-dev
 libgstreamer1.0-dev

@@ -105,7 +105,7 @@ set_error (GError           **error,
  * segment (lattice, http, https) or the last one (ws, wss). */
 static gboolean
 read_scheme (const char  *scheme,
-             const char  *query,
+             GHashTable  *params,
              gboolean    *out_tls,
              gboolean    *out_last_segment,
              GError     **error)
@@ -113,10 +113,6 @@ read_scheme (const char  *scheme,
   *out_last_segment = FALSE;
   if (g_ascii_strcasecmp (scheme, "lattice") == 0)
     {
-      g_autoptr(GHashTable) params = NULL;
-
-      if (query != NULL)
-        params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_CASE_INSENSITIVE, NULL);
       *out_tls = params == NULL ||
                  g_strcmp0 (g_hash_table_lookup (params, "tls"), "no") != 0;
       return TRUE;
@@ -131,6 +127,28 @@ read_scheme (const char  *scheme,
                       _(NOT_A_LINK));
 
   *out_last_segment = g_ascii_strncasecmp (scheme, "ws", 2) == 0;
+  return TRUE;
+}
+
+/* A pin only means something when there is a certificate to check. */
+static gboolean
+read_fingerprint (GHashTable  *params,
+                  gboolean     tls,
+                  char       **out_fingerprint,
+                  GError     **error)
+{
+  const char *fp = params ? g_hash_table_lookup (params, "fp") : NULL;
+
+  if (fp == NULL)
+    return TRUE;
+  if (!lattice_fingerprint_is_valid (fp))
+    return set_error (error, LATTICE_LINK_ERROR_BAD_FINGERPRINT,
+                      _("The certificate fingerprint in the link is damaged: ask for the link again"));
+  if (!tls)
+    return set_error (error, LATTICE_LINK_ERROR_BAD_FINGERPRINT,
+                      _("The link pins a certificate but does not use a secure connection"));
+
+  *out_fingerprint = g_strdup (fp);
   return TRUE;
 }
 
@@ -302,9 +320,25 @@ lattice_link_new (const char *host,
 LatticeLink *
 lattice_link_copy (const LatticeLink *link)
 {
+  LatticeLink *copy;
+
   g_return_val_if_fail (link != NULL, NULL);
 
-  return lattice_link_new (link->host, link->port, link->room, link->tls);
+  copy = lattice_link_new (link->host, link->port, link->room, link->tls);
+  copy->fingerprint = g_strdup (link->fingerprint);
+  return copy;
+}
+
+void
+lattice_link_set_fingerprint (LatticeLink *link,
+                              const char  *fingerprint)
+{
+  g_return_if_fail (link != NULL);
+  g_return_if_fail (fingerprint == NULL || lattice_fingerprint_is_valid (fingerprint));
+  g_return_if_fail (fingerprint == NULL || link->tls);
+
+  g_free (link->fingerprint);
+  link->fingerprint = g_strdup (fingerprint);
 }
 
 void
@@ -316,19 +350,37 @@ lattice_link_free (LatticeLink *link)
   g_free (link->host);
   g_free (link->room);
   g_free (link->ws_uri);
+  g_free (link->fingerprint);
   g_free (link);
 }
 
-/* Splits @text and checks each part; the room and TLS come out. */
+/* The parts of a link, as parse_parts() finds them. */
+typedef struct {
+  char     *host;
+  gint      port;
+  char     *room;
+  gboolean  tls;
+  char     *fingerprint;
+} LinkParts;
+
+static void
+link_parts_clear (LinkParts *parts)
+{
+  g_free (parts->host);
+  g_free (parts->room);
+  g_free (parts->fingerprint);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LinkParts, link_parts_clear)
+
+/* Splits @text and checks each part. */
 static gboolean
 parse_parts (const char  *text,
-             char       **out_host,
-             gint        *out_port,
-             char       **out_room,
-             gboolean    *out_tls,
+             LinkParts   *parts,
              GError     **error)
 {
   g_autoptr(GError) uri_error = NULL;
+  g_autoptr(GHashTable) params = NULL;
   g_autofree char *scheme = NULL;
   g_autofree char *path = NULL;
   g_autofree char *query = NULL;
@@ -338,19 +390,23 @@ parse_parts (const char  *text,
     return set_error (error, LATTICE_LINK_ERROR_EMPTY, _("The link is empty"));
   if (g_uri_peek_scheme (text) == NULL)
     return set_error (error, LATTICE_LINK_ERROR_UNKNOWN_SCHEME, _(NOT_A_LINK));
-  if (!g_uri_split (text, G_URI_FLAGS_ENCODED, &scheme, NULL, out_host, out_port,
+  if (!g_uri_split (text, G_URI_FLAGS_ENCODED, &scheme, NULL, &parts->host, &parts->port,
                     &path, &query, NULL, &uri_error))
     return map_uri_error (uri_error, error);
 
-  if (!read_scheme (scheme, query, out_tls, &last_segment, error))
+  if (query != NULL)
+    params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_CASE_INSENSITIVE, NULL);
+  if (!read_scheme (scheme, params, &parts->tls, &last_segment, error))
     return FALSE;
-  if (*out_host == NULL || !host_is_valid (*out_host))
+  if (parts->host == NULL || !host_is_valid (parts->host))
     return set_error (error, LATTICE_LINK_ERROR_BAD_HOST,
                       _("The link does not name a valid server"));
-  if (*out_port == 0 || *out_port > 65535)
+  if (parts->port == 0 || parts->port > 65535)
     return set_error (error, LATTICE_LINK_ERROR_BAD_PORT, _(BAD_PORT));
+  if (!read_room (path, last_segment, &parts->room, error))
+    return FALSE;
 
-  return read_room (path, last_segment, out_room, error);
+  return read_fingerprint (params, parts->tls, &parts->fingerprint, error);
 }
 
 LatticeLink *
@@ -358,40 +414,107 @@ lattice_link_parse (const char  *text,
                     GError     **error)
 {
   g_autofree char *trimmed = NULL;
-  g_autofree char *host = NULL;
-  g_autofree char *room = NULL;
-  gboolean tls = TRUE;
-  gint port = -1;
+  g_auto(LinkParts) parts = { .tls = TRUE, .port = -1 };
+  LatticeLink *link;
 
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   /* Links pasted from a chat often carry spaces or a newline. */
   trimmed = g_strstrip (g_strdup (text));
-  if (!parse_parts (trimmed, &host, &port, &room, &tls, error))
+  if (!parse_parts (trimmed, &parts, error))
     return NULL;
 
-  return lattice_link_new (host, port > 0 ? (guint) port : 0, room, tls);
+  link = lattice_link_new (parts.host, parts.port > 0 ? (guint) parts.port : 0,
+                           parts.room, parts.tls);
+  link->fingerprint = g_steal_pointer (&parts.fingerprint);
+  return link;
+}
+
+/* A pin needs TLS, so a link carries "tls=no" or "fp=…", never both. */
+static char *
+link_query (const LatticeLink *link,
+            gboolean           with_tls)
+{
+  if (link->fingerprint != NULL)
+    return g_strconcat ("fp=", link->fingerprint, NULL);
+  return with_tls && !link->tls ? g_strdup ("tls=no") : NULL;
 }
 
 char *
 lattice_link_to_string (const LatticeLink *link)
 {
   g_autofree char *path = NULL;
+  g_autofree char *query = NULL;
 
   g_return_val_if_fail (link != NULL, NULL);
 
   path = g_strconcat ("/", link->room, NULL);
-  return join_uri ("lattice", link, path, link->tls ? NULL : "tls=no");
+  query = link_query (link, TRUE);
+  return join_uri ("lattice", link, path, query);
 }
 
 char *
 lattice_link_to_web_uri (const LatticeLink *link)
 {
   g_autofree char *path = NULL;
+  g_autofree char *query = NULL;
 
   g_return_val_if_fail (link != NULL, NULL);
 
   path = g_strconcat ("/", link->room, NULL);
-  return join_uri (link->tls ? "https" : "http", link, path, NULL);
+  query = link_query (link, FALSE);
+  return join_uri (link->tls ? "https" : "http", link, path, query);
+}
+
+/* base64url without padding: the link needs no escaping, and it is the
+ * shortest common spelling of 32 bytes that a person can still compare. */
+char *
+lattice_fingerprint_from_digest (const guint8 *digest,
+                                 gsize         length)
+{
+  g_autofree char *b64 = NULL;
+  gsize len;
+
+  g_return_val_if_fail (digest != NULL, NULL);
+  g_return_val_if_fail (length == 32, NULL);
+
+  b64 = g_base64_encode (digest, length);
+  len = strlen (b64);
+  while (len > 0 && b64[len - 1] == '=')
+    b64[--len] = '\0';
+  for (char *p = b64; *p != '\0'; p++)
+    *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+
+  return g_strconcat (LATTICE_FINGERPRINT_PREFIX, b64, NULL);
+}
+
+/* Decoding and encoding again rejects the spellings of the last character
+ * that carry stray bits: each digest has exactly one fingerprint. */
+gboolean
+lattice_fingerprint_is_valid (const char *fingerprint)
+{
+  const char *b64url;
+  g_autofree char *b64 = NULL;
+  g_autofree guint8 *digest = NULL;
+  g_autofree char *again = NULL;
+  gsize length = 0;
+
+  if (fingerprint == NULL || strlen (fingerprint) != LATTICE_FINGERPRINT_LENGTH ||
+      !g_str_has_prefix (fingerprint, LATTICE_FINGERPRINT_PREFIX))
+    return FALSE;
+
+  b64url = fingerprint + strlen (LATTICE_FINGERPRINT_PREFIX);
+  for (const char *p = b64url; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+
+  b64 = g_strconcat (b64url, "=", NULL);
+  for (char *p = b64; *p != '\0'; p++)
+    *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+  digest = g_base64_decode (b64, &length);
+  if (length != 32)
+    return FALSE;
+  again = lattice_fingerprint_from_digest (digest, length);
+  return g_str_equal (again, fingerprint);
 }

@@ -7,6 +7,7 @@
  *   lattice://HOST[:PORT]/ROOM          wss://HOST[:PORT]/ws  (?tls=no: ws://)
  *   https://HOST[:PORT]/ROOM            wss://HOST[:PORT]/ws
  *   http://HOST[:PORT]/ROOM, ws://…     ws://HOST[:PORT]/ws
+ * A TLS link may pin the server's certificate: ?fp=sha256:<43 base64url>.
  */
 #pragma once
 
@@ -23,6 +24,7 @@ typedef enum {
   LATTICE_LINK_ERROR_BAD_PORT,        /* not 1..65535 */
   LATTICE_LINK_ERROR_NO_ROOM,         /* no room in the path */
   LATTICE_LINK_ERROR_BAD_ROOM,        /* characters a room name may not have, or too long */
+  LATTICE_LINK_ERROR_BAD_FINGERPRINT, /* malformed ?fp=, or a pin on a link without TLS */
 } LatticeLinkError;
 
 GQuark lattice_link_error_quark (void);
@@ -33,6 +35,7 @@ typedef struct {
   char     *room;
   gboolean  tls;
   char     *ws_uri;    /* what the signaling client connects to */
+  char     *fingerprint; /* the pinned server certificate ("sha256:…"), or NULL */
 } LatticeLink;
 
 #define LATTICE_TYPE_LINK (lattice_link_get_type ())
@@ -47,6 +50,10 @@ LatticeLink *lattice_link_new        (const char        *host,
                                       const char        *room,
                                       gboolean           tls);
 LatticeLink *lattice_link_copy       (const LatticeLink *link);
+/* Pins the server certificate (a valid fingerprint, on a TLS link), or
+ * removes the pin (NULL). */
+void         lattice_link_set_fingerprint (LatticeLink *link,
+                                           const char  *fingerprint);
 void         lattice_link_free       (LatticeLink       *link);
 
 /* lattice://HOST:PORT/ROOM, the form to share (opens the app). */
@@ -58,6 +65,16 @@ char        *lattice_link_to_web_uri (const LatticeLink *link);
 gboolean     lattice_room_name_is_valid (const char *room);
 /* A random room name that is hard to guess, e.g. "brisk-otter-4821-9xq2". */
 char        *lattice_room_name_generate (void);
+
+/* Certificate fingerprints: "sha256:" and the SHA-256 of the DER
+ * certificate in unpadded base64url (RFC 4648 §5), 43 characters. One
+ * spelling per certificate, so fingerprints compare as strings. */
+#define LATTICE_FINGERPRINT_PREFIX "sha256:"
+#define LATTICE_FINGERPRINT_LENGTH (7 + 43)
+gboolean     lattice_fingerprint_is_valid    (const char   *fingerprint);
+/* @digest: the 32 bytes of a SHA-256 digest. */
+char        *lattice_fingerprint_from_digest (const guint8 *digest,
+                                              gsize         length);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LatticeLink, lattice_link_free)
 

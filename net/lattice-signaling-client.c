@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
 
+#include "lattice-certificate.h"
 #include "lattice-net-enums.h"
 #include "lattice-signaling-client.h"
 
@@ -36,8 +37,18 @@ enum {
   PROP_PASSWORD,
   PROP_RECONNECT_MIN_MS,
   PROP_RECONNECT_MAX_MS,
+  PROP_PINNED_FINGERPRINT,
+  PROP_PEER_CERTIFICATE_FINGERPRINT,
   N_PROPS
 };
+
+/* What the TLS handshake of the current attempt made of the certificate. */
+typedef enum {
+  CERT_UNCHECKED,
+  CERT_ACCEPTED,
+  CERT_UNTRUSTED,
+  CERT_MISMATCH,
+} CertVerdict;
 
 enum {
   SIGNAL_JOINED,
@@ -66,6 +77,8 @@ struct _LatticeSignalingClient {
   char                    *password;
   guint                    reconnect_min_ms;
   guint                    reconnect_max_ms;
+  char                    *pinned_fingerprint;
+  char                    *peer_fingerprint;
 
   LatticeSignalingState    state;
   GError                  *error;
@@ -77,6 +90,8 @@ struct _LatticeSignalingClient {
   /* One connection attempt at a time: the pending websocket connect,
    * then the open connection. */
   GCancellable            *cancellable;
+  SoupMessage             *request;
+  CertVerdict              cert_verdict;
   SoupWebsocketConnection *conn;
   guint                    heartbeat_ms;
   gboolean                 joining;
@@ -89,6 +104,8 @@ struct _LatticeSignalingClient {
 };
 
 G_DEFINE_FINAL_TYPE (LatticeSignalingClient, lattice_signaling_client, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (lattice-signaling-error-quark, lattice_signaling_error)
 
 /* What a pending connect needs to find out whether its client still
  * wants the answer: dispose cancels, so a cancelled attempt never
@@ -212,6 +229,7 @@ teardown_connection (LatticeSignalingClient *self,
   clear_source (&self->watchdog_source);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->request);
   self->heartbeat_ms = 0;
   self->joining = FALSE;
   if (self->conn != NULL)
@@ -640,6 +658,102 @@ make_connect_error (LatticeSignalingClient *self,
 }
 
 static void
+set_peer_fingerprint (LatticeSignalingClient *self,
+                      const char             *fingerprint)
+{
+  if (g_strcmp0 (self->peer_fingerprint, fingerprint) == 0)
+    return;
+  g_free (self->peer_fingerprint);
+  self->peer_fingerprint = g_strdup (fingerprint);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_CERTIFICATE_FINGERPRINT]);
+}
+
+/* Called during the handshake only when the certificate did not verify
+ * (no CA vouches for it, wrong name, expired…). With a pin, the pin alone
+ * decides: a self-signed host is trusted because the user has its
+ * fingerprint, not because of who signed it. */
+static gboolean
+on_accept_certificate (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  LatticeSignalingClient *self = user_data;
+  g_autofree char *fingerprint = lattice_certificate_get_fingerprint (certificate);
+
+  /* A late handshake of an abandoned attempt decides nothing. */
+  if (msg != self->request)
+    return FALSE;
+
+  g_debug ("Certificate %s did not verify (flags 0x%x)", fingerprint, errors);
+  set_peer_fingerprint (self, fingerprint);
+  if (self->pinned_fingerprint == NULL)
+    self->cert_verdict = CERT_UNTRUSTED;
+  else if (g_str_equal (fingerprint, self->pinned_fingerprint))
+    self->cert_verdict = CERT_ACCEPTED;
+  else
+    self->cert_verdict = CERT_MISMATCH;
+  return self->cert_verdict == CERT_ACCEPTED;
+}
+
+/* A certificate that did verify never reaches on_accept_certificate(),
+ * so the pin is checked again once connected, before hello and join
+ * (and the password) are sent. */
+static gboolean
+pin_holds (LatticeSignalingClient *self)
+{
+  GTlsCertificate *certificate = soup_message_get_tls_peer_certificate (self->request);
+  g_autofree char *fingerprint = NULL;
+
+  if (certificate != NULL)
+    {
+      fingerprint = lattice_certificate_get_fingerprint (certificate);
+      set_peer_fingerprint (self, fingerprint);
+    }
+  if (self->pinned_fingerprint == NULL)
+    return TRUE;
+  return fingerprint != NULL && g_str_equal (fingerprint, self->pinned_fingerprint);
+}
+
+static GError *
+make_certificate_error (LatticeSignalingClient *self,
+                        CertVerdict             verdict)
+{
+  if (verdict == CERT_MISMATCH)
+    return g_error_new_literal (LATTICE_SIGNALING_ERROR,
+                                LATTICE_SIGNALING_ERROR_CERTIFICATE_MISMATCH,
+                                _("The server’s certificate does not match the invite link — "
+                                  "someone may be intercepting the connection"));
+  return g_error_new (LATTICE_SIGNALING_ERROR, LATTICE_SIGNALING_ERROR_CERTIFICATE_UNTRUSTED,
+                      _("The certificate of the signaling server at %s is not trusted "
+                        "(fingerprint %s)"),
+                      self->ws_uri, self->peer_fingerprint ? self->peer_fingerprint : "?");
+}
+
+/* A connection that failed or succeeded: retry, give up, or go on. */
+static void
+finish_connect (LatticeSignalingClient  *self,
+                SoupWebsocketConnection *conn,
+                const GError            *error)
+{
+  if (conn != NULL && pin_holds (self))
+    {
+      take_connection (self, conn);
+      return;
+    }
+  if (conn != NULL)
+    {
+      release_connection (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+      fail (self, make_certificate_error (self, CERT_MISMATCH));
+    }
+  /* Retrying cannot change a certificate: the user has to decide. */
+  else if (self->cert_verdict == CERT_UNTRUSTED || self->cert_verdict == CERT_MISMATCH)
+    fail (self, make_certificate_error (self, self->cert_verdict));
+  else
+    connection_lost (self, make_connect_error (self, error));
+}
+
+static void
 on_connect_ready (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -659,11 +773,7 @@ on_connect_ready (GObject      *source,
     }
   connect_data_free (data);
   g_clear_object (&self->cancellable);
-
-  if (conn == NULL)
-    connection_lost (self, make_connect_error (self, error));
-  else
-    take_connection (self, conn);
+  finish_connect (self, conn, error);
 }
 
 /* Only ws:// and wss:// with a host; soup_message_new() would complain
@@ -687,6 +797,14 @@ build_request (LatticeSignalingClient  *self,
                    self->ws_uri ? self->ws_uri : "");
       return NULL;
     }
+  /* Without TLS there is no certificate to hold to the pin. */
+  if (self->pinned_fingerprint != NULL && g_ascii_strcasecmp (scheme, "wss") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The server address %s is not secure, but the link pins a certificate"),
+                   self->ws_uri);
+      return NULL;
+    }
   return soup_message_new_from_uri (SOUP_METHOD_GET, uri);
 }
 
@@ -706,6 +824,10 @@ start_attempt (LatticeSignalingClient *self)
 
   teardown_connection (self, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
   self->cancellable = g_cancellable_new ();
+  self->request = g_object_ref (msg);
+  self->cert_verdict = CERT_UNCHECKED;
+  g_signal_connect_object (msg, "accept-certificate", G_CALLBACK (on_accept_certificate),
+                           self, G_CONNECT_DEFAULT);
   data = g_new0 (ConnectData, 1);
   data->self = self;
   data->cancellable = g_object_ref (self->cancellable);
@@ -757,6 +879,12 @@ lattice_signaling_client_get_property (GObject    *object,
     case PROP_RECONNECT_MAX_MS:
       g_value_set_uint (value, self->reconnect_max_ms);
       break;
+    case PROP_PINNED_FINGERPRINT:
+      g_value_set_string (value, self->pinned_fingerprint);
+      break;
+    case PROP_PEER_CERTIFICATE_FINGERPRINT:
+      g_value_set_string (value, self->peer_fingerprint);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -802,6 +930,9 @@ lattice_signaling_client_set_property (GObject      *object,
     case PROP_RECONNECT_MAX_MS:
       set_uint_prop (self, &self->reconnect_max_ms, g_value_get_uint (value), prop_id);
       break;
+    case PROP_PINNED_FINGERPRINT:
+      lattice_signaling_client_set_pinned_fingerprint (self, g_value_get_string (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -835,6 +966,8 @@ lattice_signaling_client_finalize (GObject *object)
   g_free (self->room);
   g_free (self->name);
   g_free (self->password);
+  g_free (self->pinned_fingerprint);
+  g_free (self->peer_fingerprint);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (lattice_signaling_client_parent_class)->finalize (object);
@@ -862,6 +995,10 @@ install_properties (GObjectClass *object_class)
     g_param_spec_uint ("reconnect-min-ms", NULL, NULL, 1, G_MAXINT32 / 2, 500, rw);
   properties[PROP_RECONNECT_MAX_MS] =
     g_param_spec_uint ("reconnect-max-ms", NULL, NULL, 1, G_MAXINT32 / 2, 10000, rw);
+  properties[PROP_PINNED_FINGERPRINT] =
+    g_param_spec_string ("pinned-fingerprint", NULL, NULL, NULL, rw | G_PARAM_CONSTRUCT);
+  properties[PROP_PEER_CERTIFICATE_FINGERPRINT] =
+    g_param_spec_string ("peer-certificate-fingerprint", NULL, NULL, NULL, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -932,6 +1069,22 @@ lattice_signaling_client_new (const char *ws_uri,
                        "room", room,
                        "name", name,
                        "password", password,
+                       NULL);
+}
+
+LatticeSignalingClient *
+lattice_signaling_client_new_for_link (const LatticeLink *link,
+                                       const char        *name,
+                                       const char        *password)
+{
+  g_return_val_if_fail (link != NULL, NULL);
+
+  return g_object_new (LATTICE_TYPE_SIGNALING_CLIENT,
+                       "ws-uri", link->ws_uri,
+                       "room", link->room,
+                       "name", name,
+                       "password", password,
+                       "pinned-fingerprint", link->fingerprint,
                        NULL);
 }
 
@@ -1015,6 +1168,34 @@ lattice_signaling_client_get_ice_servers (LatticeSignalingClient *self)
 {
   g_return_val_if_fail (LATTICE_IS_SIGNALING_CLIENT (self), NULL);
   return self->ice_servers;
+}
+
+void
+lattice_signaling_client_set_pinned_fingerprint (LatticeSignalingClient *self,
+                                                 const char             *fingerprint)
+{
+  g_return_if_fail (LATTICE_IS_SIGNALING_CLIENT (self));
+  g_return_if_fail (fingerprint == NULL || lattice_fingerprint_is_valid (fingerprint));
+
+  if (g_strcmp0 (self->pinned_fingerprint, fingerprint) == 0)
+    return;
+  g_free (self->pinned_fingerprint);
+  self->pinned_fingerprint = g_strdup (fingerprint);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PINNED_FINGERPRINT]);
+}
+
+const char *
+lattice_signaling_client_get_pinned_fingerprint (LatticeSignalingClient *self)
+{
+  g_return_val_if_fail (LATTICE_IS_SIGNALING_CLIENT (self), NULL);
+  return self->pinned_fingerprint;
+}
+
+const char *
+lattice_signaling_client_get_peer_certificate_fingerprint (LatticeSignalingClient *self)
+{
+  g_return_val_if_fail (LATTICE_IS_SIGNALING_CLIENT (self), NULL);
+  return self->peer_fingerprint;
 }
 
 static gboolean

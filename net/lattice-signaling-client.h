@@ -10,9 +10,24 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "lattice-link.h"
 #include "lattice-protocol.h"
 
 G_BEGIN_DECLS
+
+/* Errors of the client itself (the server's refusals are
+ * LATTICE_PROTOCOL_ERROR, network trouble G_IO_ERROR). */
+#define LATTICE_SIGNALING_ERROR (lattice_signaling_error_quark ())
+
+typedef enum {
+  /* No CA vouches for the server's certificate and nothing pins it: the
+   * UI may show "peer-certificate-fingerprint" and ask whether to trust it. */
+  LATTICE_SIGNALING_ERROR_CERTIFICATE_UNTRUSTED,
+  /* The certificate is not the pinned one: maybe an attack; never retried. */
+  LATTICE_SIGNALING_ERROR_CERTIFICATE_MISMATCH,
+} LatticeSignalingError;
+
+GQuark lattice_signaling_error_quark (void);
 
 typedef enum {
   LATTICE_SIGNALING_STATE_DISCONNECTED,
@@ -37,8 +52,9 @@ G_DECLARE_FINAL_TYPE (LatticeSignalingClient, lattice_signaling_client, LATTICE,
  *   server-error (const char *code, const char *message)  a non-fatal error
  * Fatal errors (wrong password, room full, version unsupported, bad URI…)
  * move the state to FAILED and are kept in the "error" property
- * (LATTICE_PROTOCOL_ERROR with the server's code, or G_IO_ERROR; the
- * message is translated and fit to show).
+ * (LATTICE_PROTOCOL_ERROR with the server's code, LATTICE_SIGNALING_ERROR
+ * for a certificate, or G_IO_ERROR; the message is translated and fit to
+ * show).
  *
  * States: connect() goes CONNECTING → JOINED. The first connect tries a few
  * times quickly and ends in FAILED (within about 10 s) when the server cannot
@@ -61,11 +77,26 @@ G_DECLARE_FINAL_TYPE (LatticeSignalingClient, lattice_signaling_client, LATTICE,
  *
  * The send_*() methods need the JOINED state: otherwise (connecting, or
  * reconnecting) the message is dropped, with a debug message, not queued;
- * after a rejoin the caller resends what still matters. */
+ * after a rejoin the caller resends what still matters.
+ *
+ * TLS (wss://): the server's certificate is verified against the system's
+ * CAs. With "pinned-fingerprint" set (a "sha256:…" fingerprint, as in an
+ * invite link's "?fp="), the certificate must be exactly that one instead,
+ * CA or not (a self-signed host). Certificate failures end in FAILED at
+ * once, also while reconnecting, with LATTICE_SIGNALING_ERROR:
+ *   CERTIFICATE_MISMATCH   not the pinned certificate;
+ *   CERTIFICATE_UNTRUSTED  no pin, and no CA vouches for it. Its
+ *       fingerprint is in "peer-certificate-fingerprint": after the user
+ *       trusts it, set_pinned_fingerprint() with it and connect() again.
+ * The pin stays for every reconnect. */
 LatticeSignalingClient *lattice_signaling_client_new (const char *ws_uri,
                                                       const char *room,
                                                       const char *name,
                                                       const char *password);
+/* The link's websocket URI, room and certificate pin. */
+LatticeSignalingClient *lattice_signaling_client_new_for_link (const LatticeLink *link,
+                                                               const char        *name,
+                                                               const char        *password);
 
 /* Does nothing unless DISCONNECTED or FAILED; after FAILED it tries again
  * (resuming, if it had joined before). */
@@ -83,6 +114,15 @@ const char            *lattice_signaling_client_get_room        (LatticeSignalin
 GPtrArray             *lattice_signaling_client_get_participants (LatticeSignalingClient *self);
 /* LatticeIceServer, from the last "joined"; transfer none. */
 GPtrArray             *lattice_signaling_client_get_ice_servers (LatticeSignalingClient *self);
+
+/* The certificate the server must present ("sha256:…"), or NULL for CA
+ * verification; used from the next connection attempt on. */
+void                   lattice_signaling_client_set_pinned_fingerprint (LatticeSignalingClient *self,
+                                                                        const char             *fingerprint);
+const char            *lattice_signaling_client_get_pinned_fingerprint (LatticeSignalingClient *self);
+/* The fingerprint of the certificate the server presented on the last
+ * TLS connection attempt, accepted or not; NULL before any. */
+const char            *lattice_signaling_client_get_peer_certificate_fingerprint (LatticeSignalingClient *self);
 
 void lattice_signaling_client_send_offer     (LatticeSignalingClient *self,
                                               const char             *to,

@@ -20,7 +20,11 @@ typedef struct {
   const char *room;
   gboolean    tls;
   const char *ws_uri;
+  const char *fingerprint;
 } GoodLink;
+
+/* SHA-256 of the empty string, the way links spell fingerprints. */
+#define FP "sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
 
 static const GoodLink good_links[] = {
   /* lattice:// */
@@ -72,6 +76,18 @@ static const GoodLink good_links[] = {
   { "lattice://example.org:1/t", "example.org", 1, "t", TRUE, "wss://example.org:1/ws" },
   { "lattice://example.org:65535/t", "example.org", 65535, "t", TRUE,
     "wss://example.org:65535/ws" },
+  /* A certificate pin, on every TLS scheme */
+  { "lattice://192.168.1.20:8787/team?fp=" FP, "192.168.1.20", 8787, "team", TRUE,
+    "wss://192.168.1.20:8787/ws", FP },
+  { "lattice://example.org/team?tls=yes&fp=" FP "#x", "example.org", 443, "team", TRUE,
+    "wss://example.org/ws", FP },
+  { "https://example.org:8787/team?FP=" FP, "example.org", 8787, "team", TRUE,
+    "wss://example.org:8787/ws", FP },
+  { "wss://example.org/rooms/team/?fp=" FP, "example.org", 443, "team", TRUE,
+    "wss://example.org/ws", FP },
+  /* … which is not the fragment */
+  { "https://example.org/team#fp=sha256:x", "example.org", 443, "team", TRUE,
+    "wss://example.org/ws", NULL },
 };
 
 static void
@@ -92,6 +108,7 @@ test_good_links (void)
       g_assert_cmpstr (link->room, ==, g->room);
       g_assert_cmpint (link->tls, ==, g->tls);
       g_assert_cmpstr (link->ws_uri, ==, g->ws_uri);
+      g_assert_cmpstr (link->fingerprint, ==, g->fingerprint);
     }
 }
 
@@ -138,6 +155,27 @@ static const BadLink bad_links[] = {
   { "ws://example.org/ws/caf\xc3\xa9", LATTICE_LINK_ERROR_BAD_ROOM },
   { "lattice://example.org/"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", LATTICE_LINK_ERROR_BAD_ROOM },
+  /* Pins: malformed, or without TLS to check them against */
+  { "lattice://example.org/team?fp=", LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=sha1:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=SHA256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=" FP "=", LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuF",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  /* Stray bits in the last character: another spelling of the same digest */
+  { "lattice://example.org/team?fp=sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFV",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?fp=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "lattice://example.org/team?tls=no&fp=" FP, LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "http://example.org/team?fp=" FP, LATTICE_LINK_ERROR_BAD_FINGERPRINT },
+  { "ws://example.org/ws/team?fp=" FP, LATTICE_LINK_ERROR_BAD_FINGERPRINT },
 };
 
 static void
@@ -214,6 +252,84 @@ test_round_trip (void)
     }
 }
 
+/* A pinned link keeps its pin through every form. */
+static void
+test_pinned_round_trip (void)
+{
+  g_autoptr(LatticeLink) link = lattice_link_new ("192.168.1.20", 8787, "room-1", TRUE);
+  g_autoptr(LatticeLink) copy = NULL;
+  g_autoptr(LatticeLink) from_string = NULL;
+  g_autoptr(LatticeLink) from_web = NULL;
+  g_autofree char *string = NULL;
+  g_autofree char *web = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (link->fingerprint);
+  lattice_link_set_fingerprint (link, FP);
+  copy = lattice_link_copy (link);
+  string = lattice_link_to_string (link);
+  web = lattice_link_to_web_uri (link);
+  g_assert_cmpstr (string, ==, "lattice://192.168.1.20:8787/room-1?fp=" FP);
+  g_assert_cmpstr (web, ==, "https://192.168.1.20:8787/room-1?fp=" FP);
+  /* The websocket URI never carries it: the server has no use for it. */
+  g_assert_cmpstr (link->ws_uri, ==, "wss://192.168.1.20:8787/ws");
+
+  from_string = lattice_link_parse (string, &error);
+  g_assert_no_error (error);
+  from_web = lattice_link_parse (web, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (copy->fingerprint, ==, FP);
+  g_assert_cmpstr (from_string->fingerprint, ==, FP);
+  g_assert_cmpstr (from_web->fingerprint, ==, FP);
+  g_assert_cmpstr (from_web->ws_uri, ==, link->ws_uri);
+
+  lattice_link_set_fingerprint (link, NULL);
+  g_clear_pointer (&string, g_free);
+  string = lattice_link_to_string (link);
+  g_assert_cmpstr (string, ==, "lattice://192.168.1.20:8787/room-1");
+}
+
+static char *
+fingerprint_of_nothing (void)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+
+  g_checksum_get_digest (checksum, digest, &len);
+  return lattice_fingerprint_from_digest (digest, len);
+}
+
+static void
+test_fingerprint (void)
+{
+  g_autofree char *empty = fingerprint_of_nothing ();
+  guint8 digest[32];
+  const char *invalid[] = { NULL, "", "sha256:", FP "A", "sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFV",
+                            "sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSu=U", " " FP,
+                            "sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuF." };
+
+  g_assert_true (lattice_fingerprint_is_valid (FP));
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    g_assert_false (lattice_fingerprint_is_valid (invalid[i]));
+
+  /* The SHA-256 of nothing, a well-known value. */
+  g_assert_cmpstr (empty, ==, FP);
+  g_assert_cmpuint (strlen (empty), ==, LATTICE_FINGERPRINT_LENGTH);
+
+  /* Every digest gives a valid fingerprint, and a different one. */
+  for (guint i = 0; i < 256; i++)
+    {
+      g_autofree char *fp = NULL;
+
+      memset (digest, (int) i, sizeof digest);
+      digest[31] = (guint8) (255 - i);
+      fp = lattice_fingerprint_from_digest (digest, sizeof digest);
+      g_assert_true (lattice_fingerprint_is_valid (fp));
+      g_assert_cmpstr (fp, !=, FP);
+    }
+}
+
 /* Every good link prints to a string that parses to the same link. */
 static void
 test_parse_print_parse (void)
@@ -227,6 +343,7 @@ test_parse_print_parse (void)
       g_assert_nonnull (again);
       g_assert_cmpstr (again->ws_uri, ==, link->ws_uri);
       g_assert_cmpstr (again->room, ==, link->room);
+      g_assert_cmpstr (again->fingerprint, ==, link->fingerprint);
     }
 }
 
@@ -294,6 +411,8 @@ main (int    argc,
   g_test_add_func ("/link/good", test_good_links);
   g_test_add_func ("/link/bad", test_bad_links);
   g_test_add_func ("/link/round-trip", test_round_trip);
+  g_test_add_func ("/link/pinned-round-trip", test_pinned_round_trip);
+  g_test_add_func ("/link/fingerprint", test_fingerprint);
   g_test_add_func ("/link/parse-print-parse", test_parse_print_parse);
   g_test_add_func ("/link/boxed", test_boxed);
   g_test_add_func ("/link/room-name-rules", test_room_name_rules);
