@@ -36,6 +36,7 @@ typedef enum {
   LATTICE_MEDIA_ERROR_NO_DEVICE,       /* no camera / microphone */
   LATTICE_MEDIA_ERROR_DEVICE_BUSY,
   LATTICE_MEDIA_ERROR_PIPELINE,        /* anything else the pipeline reported */
+  LATTICE_MEDIA_ERROR_INVALID_DESCRIPTION, /* unusable SDP from the other side */
 } LatticeMediaError;
 GQuark lattice_media_error_quark (void);
 
@@ -53,7 +54,11 @@ G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_E
  *   GstElement *create-video-sink (const char *peer_id)  return a new sink or NULL (fakesink)
  *   GstElement *create-audio-sink (const char *peer_id)
  *   peer-added (LatticePeer *), peer-removed (LatticePeer *)
- *   error (GError *)   a run-time failure of the local pipeline */
+ *   error (GError *)   a run-time failure of the local pipeline
+ * The sink signals are emitted on the main context when the first packet of
+ * that stream arrives; the sink gets async=FALSE. "echo-cancel" (DEVICE audio
+ * only) puts webrtcdsp in the microphone chain and its one webrtcechoprobe
+ * before the first peer's audio sink. */
 LatticeMediaEngine *lattice_media_engine_new          (LatticeMediaSource   video,
                                                        LatticeMediaSource   audio);
 
@@ -76,6 +81,8 @@ void                lattice_media_engine_set_relay_only  (LatticeMediaEngine *se
 LatticePeer        *lattice_media_engine_add_peer     (LatticeMediaEngine  *self,
                                                        const char          *peer_id,
                                                        gboolean             offerer);
+/* The peer is CLOSED at once; its branch is unlinked when idle and torn
+ * down from the main context, then "peer-removed" is emitted. */
 void                lattice_media_engine_remove_peer  (LatticeMediaEngine  *self,
                                                        const char          *peer_id);
 LatticePeer        *lattice_media_engine_lookup_peer  (LatticeMediaEngine  *self,

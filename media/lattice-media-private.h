@@ -1,0 +1,35 @@
+/* lattice-media-private.h: what media/ shares between its files and its tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* One element a call needs and the Debian package that ships it. */
+typedef struct {
+  const char *factory;
+  const char *package;
+} LatticeMediaPlugin;
+
+/* Checks @n_plugins factories; the error lists every missing one with its package. */
+gboolean lattice_media_check_factories (const LatticeMediaPlugin *plugins,
+                                        gsize                     n_plugins,
+                                        GError                  **error);
+
+/* Runs @func from an idle source on @context, never synchronously, so signals
+ * reach the caller on its own thread and after the current call returns. */
+void     lattice_media_invoke          (GMainContext   *context,
+                                        GSourceFunc     func,
+                                        gpointer        data,
+                                        GDestroyNotify  destroy);
+
+/* Names of the engine's elements, for tests. */
+#define LATTICE_MEDIA_VIDEO_ENCODER_NAME "video-encoder"
+#define LATTICE_MEDIA_VIDEO_PAYLOADER_NAME "video-payloader"
+#define LATTICE_MEDIA_VIDEO_TEE_NAME "video-tee"  /* RTP, or raw when encoding per peer */
+#define LATTICE_MEDIA_AUDIO_TEE_NAME "audio-tee"
+
+G_END_DECLS

@@ -1,0 +1,49 @@
+/* lattice-peer-private.h: how LatticeMediaEngine drives a LatticePeer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "lattice-peer.h"
+
+G_BEGIN_DECLS
+
+/* Asks the engine for the sink of a decoded stream (@kind "video" or
+ * "audio"); called on the main context. NULL means a counting fakesink. */
+typedef GstElement *(*LatticePeerSinkFunc) (LatticePeer *peer,
+                                            const char  *kind,
+                                            gpointer     user_data);
+
+typedef struct {
+  guint               latency_ms;
+  const char         *stun_server;
+  const char *const  *turn_servers;
+  gboolean            relay_only;
+  GstElement         *echo_probe;  /* webrtcechoprobe for the audio chain if free, or NULL */
+  LatticePeerSinkFunc create_sink;
+  gpointer            sink_data;
+} LatticePeerConfig;
+
+LatticePeer *lattice_peer_new             (const char              *id,
+                                           gboolean                 offerer,
+                                           GMainContext            *context,
+                                           const LatticePeerConfig *config);
+/* The bin holding this peer's branch: webrtcbin, send queues, decoders. */
+GstBin      *lattice_peer_get_bin         (LatticePeer             *self);
+/* A webrtcbin sink pad for sending @kind ("video" or "audio") with RTP @caps. */
+GstPad      *lattice_peer_request_send_pad (LatticePeer            *self,
+                                            GstCaps                *caps);
+/* A receive-only transceiver, when there is nothing of that kind to send. */
+void         lattice_peer_add_recv_only   (LatticePeer             *self,
+                                           GstCaps                 *caps);
+/* The bin is in the pipeline and playing: the offerer may negotiate. */
+void         lattice_peer_start           (LatticePeer             *self);
+/* Removed: no more signals; the state becomes CLOSED. */
+void         lattice_peer_close           (LatticePeer             *self);
+/* The pipeline reported an error inside this peer's bin. */
+void         lattice_peer_fail            (LatticePeer             *self);
+/* A "level" element message from this peer's audio chain. */
+void         lattice_peer_handle_level    (LatticePeer             *self,
+                                           const GstStructure      *level);
+
+G_END_DECLS

@@ -1,0 +1,1028 @@
+/* lattice-peer.c: the connection to one remote participant (one webrtcbin)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "LatticeMedia"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "lattice-media-engine.h"
+#include "lattice-media-enums.h"
+#include "lattice-media-private.h"
+#include "lattice-peer-private.h"
+
+/* "speaking": above the threshold for SPEAKING_ON intervals of the level
+ * element (100 ms each) turns it on, below for SPEAKING_OFF turns it off. */
+#define SPEAKING_THRESHOLD_DB  (-45.0)
+#define SPEAKING_ON            2
+#define SPEAKING_OFF           5
+#define LEVEL_INTERVAL         (100 * GST_MSECOND)
+#define SILENCE_DB             (-200.0)
+#define FRAME_TIMES            128  /* enough for 120 fps */
+
+enum {
+  PROP_0,
+  PROP_ID,
+  PROP_OFFERER,
+  PROP_STATE,
+  PROP_SPEAKING,
+  PROP_AUDIO_LEVEL,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_LOCAL_DESCRIPTION,
+  SIGNAL_LOCAL_CANDIDATE,
+  SIGNAL_FIRST_FRAME,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+typedef struct {
+  guint  mline;
+  char  *candidate;
+} Candidate;
+
+struct _LatticePeer {
+  GObject           parent_instance;
+
+  char             *id;
+  gboolean          offerer;
+  LatticePeerState  state;
+  gboolean          speaking;
+  double            audio_level;
+  guint             level_run;      /* intervals on the other side of the threshold */
+
+  GMainContext     *context;
+  GstBin           *bin;
+  GstElement       *webrtc;
+  GstElement       *echo_probe;
+  LatticePeerSinkFunc create_sink;
+  gpointer          sink_data;
+
+  gint              offer_started;  /* atomic */
+  gboolean          remote_set;
+  GArray           *pending_candidates;  /* Candidate, before the remote description */
+  gboolean          closed;
+
+  /* Written by pad probes on streaming threads. */
+  GMutex            stats_lock;
+  LatticePeerStats  stats;
+  gint64            frame_times[FRAME_TIMES];  /* ring of the last decode times */
+  gboolean          first_video;
+  gboolean          first_audio;
+};
+
+G_DEFINE_FINAL_TYPE (LatticePeer, lattice_peer, G_TYPE_OBJECT)
+
+/* Deferred work on the main context; each holds a reference on the peer. */
+typedef struct {
+  LatticePeer *peer;
+  guint        number;
+  char        *text;
+  char        *text2;
+  GstPad      *pad;
+  gulong       probe;
+} PeerCall;
+
+static PeerCall *
+peer_call_new (LatticePeer *self)
+{
+  PeerCall *call = g_new0 (PeerCall, 1);
+
+  call->peer = g_object_ref (self);
+  return call;
+}
+
+static void
+peer_call_free (gpointer data)
+{
+  PeerCall *call = data;
+
+  g_clear_object (&call->peer);
+  g_clear_object (&call->pad);
+  g_free (call->text);
+  g_free (call->text2);
+  g_free (call);
+}
+
+static void
+peer_defer (LatticePeer *self, GSourceFunc func, PeerCall *call)
+{
+  lattice_media_invoke (self->context, func, call, peer_call_free);
+}
+
+static void
+candidate_clear (gpointer data)
+{
+  Candidate *c = data;
+
+  g_free (c->candidate);
+}
+
+/* State, on the main context only. */
+static void
+peer_set_state (LatticePeer *self, LatticePeerState state)
+{
+  if (self->state == state || self->state == LATTICE_PEER_STATE_CLOSED)
+    return;
+  /* A failed connection does not come back without a new peer. */
+  if (self->state == LATTICE_PEER_STATE_FAILED && state != LATTICE_PEER_STATE_CLOSED)
+    return;
+  g_debug ("Peer %s: state %d -> %d", self->id, self->state, state);
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static gboolean
+set_state_cb (gpointer data)
+{
+  PeerCall *call = data;
+
+  peer_set_state (call->peer, call->number);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+defer_state (LatticePeer *self, LatticePeerState state)
+{
+  PeerCall *call = peer_call_new (self);
+
+  call->number = state;
+  peer_defer (self, set_state_cb, call);
+}
+
+/* Signaling: descriptions and candidates. */
+
+static gboolean
+emit_local_description_cb (gpointer data)
+{
+  PeerCall *call = data;
+
+  if (call->peer->closed)
+    return G_SOURCE_REMOVE;
+  peer_set_state (call->peer, LATTICE_PEER_STATE_CONNECTING);
+  g_signal_emit (call->peer, signals[SIGNAL_LOCAL_DESCRIPTION], 0, call->text, call->text2);
+  return G_SOURCE_REMOVE;
+}
+
+/* The promise of create-offer / create-answer replied (webrtcbin's thread). */
+static void
+on_description_created (GstPromise *promise, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  const char *field = self->offerer ? "offer" : "answer";
+  g_autoptr(GstWebRTCSessionDescription) desc = NULL;
+  const GstStructure *reply;
+  PeerCall *call;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED ||
+      (reply = gst_promise_get_reply (promise)) == NULL ||
+      !gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL))
+    {
+      g_debug ("Peer %s: could not create the %s", self->id, field);
+      defer_state (self, LATTICE_PEER_STATE_FAILED);
+      gst_promise_unref (promise);
+      return;
+    }
+  gst_promise_unref (promise);
+
+  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, NULL);
+  call = peer_call_new (self);
+  call->text = g_strdup (field);
+  call->text2 = gst_sdp_message_as_text (desc->sdp);
+  peer_defer (self, emit_local_description_cb, call);
+}
+
+static void
+peer_create_description (LatticePeer *self)
+{
+  GstPromise *promise;
+
+  promise = gst_promise_new_with_change_func (on_description_created,
+                                              g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, self->offerer ? "create-offer" : "create-answer",
+                         NULL, promise);
+}
+
+static void
+peer_create_offer_once (LatticePeer *self)
+{
+  /* on-negotiation-needed and lattice_peer_start() race; one offer only. */
+  if (self->offerer && g_atomic_int_compare_and_exchange (&self->offer_started, 0, 1))
+    peer_create_description (self);
+}
+
+static void
+on_negotiation_needed (GstElement *webrtc, gpointer user_data)
+{
+  peer_create_offer_once (LATTICE_PEER (user_data));
+}
+
+static void
+on_remote_description_set (GstPromise *promise, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+
+  gst_promise_unref (promise);
+  peer_create_description (self);
+}
+
+static gboolean
+emit_local_candidate_cb (gpointer data)
+{
+  PeerCall *call = data;
+
+  if (!call->peer->closed)
+    g_signal_emit (call->peer, signals[SIGNAL_LOCAL_CANDIDATE], 0, call->number, call->text);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+defer_local_candidate (LatticePeer *self, guint mline, const char *candidate)
+{
+  PeerCall *call = peer_call_new (self);
+
+  call->number = mline;
+  call->text = g_strdup (candidate);
+  peer_defer (self, emit_local_candidate_cb, call);
+}
+
+static void
+on_ice_candidate (GstElement *webrtc, guint mline, const char *candidate, gpointer user_data)
+{
+  /* End-of-candidates is reported once, from the gathering state. */
+  if (candidate != NULL && *candidate != '\0')
+    defer_local_candidate (LATTICE_PEER (user_data), mline, candidate);
+}
+
+static void
+on_ice_gathering_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    defer_local_candidate (LATTICE_PEER (user_data), 0, "");
+}
+
+static void
+on_ice_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
+  GstWebRTCICEConnectionState state;
+
+  g_object_get (webrtc, "ice-connection-state", &state, NULL);
+  g_debug ("Peer %s: ICE connection state %d", LATTICE_PEER (user_data)->id, state);
+  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
+      state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED)
+    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_CONNECTED);
+  else if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_FAILED);
+}
+
+static void
+on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_CONNECTED);
+  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_FAILED);
+}
+
+/* Receiving: counting probes on the decode chains (streaming threads). */
+
+static gboolean
+emit_first_frame_cb (gpointer data)
+{
+  PeerCall *call = data;
+
+  if (!call->peer->closed)
+    g_signal_emit (call->peer, signals[SIGNAL_FIRST_FRAME], 0, call->text);
+  return G_SOURCE_REMOVE;
+}
+
+static gsize
+probe_info_size (GstPadProbeInfo *info)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    return gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  return gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+}
+
+static GstPadProbeReturn
+count_video_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  gsize size = probe_info_size (info);
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.video_bytes += size;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+count_audio_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  gsize size = probe_info_size (info);
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.audio_bytes += size;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+defer_first_frame (LatticePeer *self, const char *kind)
+{
+  PeerCall *call = peer_call_new (self);
+
+  call->text = g_strdup (kind);
+  peer_defer (self, emit_first_frame_cb, call);
+}
+
+/* Frames decoded during the last second; call with stats_lock held. */
+static double
+recent_fps (LatticePeer *self, gint64 now)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < FRAME_TIMES; i++)
+    if (self->frame_times[i] != 0 && now - self->frame_times[i] <= G_USEC_PER_SEC)
+      n++;
+  return n;
+}
+
+static GstPadProbeReturn
+count_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  gboolean first;
+
+  g_mutex_lock (&self->stats_lock);
+  self->frame_times[self->stats.video_frames % FRAME_TIMES] = g_get_monotonic_time ();
+  self->stats.video_frames++;
+  first = !self->first_video;
+  self->first_video = TRUE;
+  g_mutex_unlock (&self->stats_lock);
+  if (first)
+    defer_first_frame (self, "video");
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+count_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  gboolean first;
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.audio_buffers++;
+  first = !self->first_audio;
+  self->first_audio = TRUE;
+  g_mutex_unlock (&self->stats_lock);
+  if (first)
+    defer_first_frame (self, "audio");
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_probe (GstElement *element, const char *pad_name, GstPadProbeType type,
+           GstPadProbeCallback func, LatticePeer *self)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, pad_name);
+
+  gst_pad_add_probe (pad, type, func, self, NULL);
+}
+
+static GstElement *
+make_element (const char *factory, const char *name)
+{
+  GstElement *element = gst_element_factory_make (factory, name);
+
+  /* lattice_media_check_plugins() ran at start, so this is a broken install. */
+  g_assert (element != NULL);
+  return element;
+}
+
+/* Builds @factories in the bin, linked in order, and returns the first one. */
+static GstElement *
+add_chain (LatticePeer *self, const char *const *factories, GstElement **elements)
+{
+  for (guint i = 0; factories[i] != NULL; i++)
+    {
+      elements[i] = make_element (factories[i], NULL);
+      gst_bin_add (self->bin, elements[i]);
+      if (i > 0)
+        gst_element_link (elements[i - 1], elements[i]);
+    }
+  return elements[0];
+}
+
+static GstElement *
+make_sink (LatticePeer *self, const char *kind)
+{
+  GstElement *sink = NULL;
+
+  if (self->create_sink != NULL)
+    sink = self->create_sink (self, kind, self->sink_data);
+  if (sink == NULL)
+    {
+      /* Headless: count and drop, as fast as frames come. */
+      sink = make_element ("fakesink", NULL);
+      g_object_set (sink, "sync", FALSE, NULL);
+    }
+  /* A sink added to a playing pipeline must not wait for preroll. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
+    g_object_set (sink, "async", FALSE, NULL);
+  return sink;
+}
+
+static GstElement *
+build_video_chain (LatticePeer *self)
+{
+  static const char *const factories[] = { "rtpvp8depay", "vp8dec", "videoconvert", NULL };
+  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL };
+  GstElement *sink = make_sink (self, "video");
+
+  add_chain (self, factories, elements);
+  gst_bin_add (self->bin, sink);
+  gst_element_link (elements[2], sink);
+  add_probe (elements[0], "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+             count_video_bytes, self);
+  add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, count_video_frame, self);
+  return elements[0];
+}
+
+static GstElement *
+build_audio_chain (LatticePeer *self)
+{
+  static const char *const factories[] = { "rtpopusdepay", "opusdec", "level",
+                                           "audioconvert", "audioresample", NULL };
+  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL };
+  GstElement *last, *sink = make_sink (self, "audio");
+
+  add_chain (self, factories, elements);
+  g_object_set (elements[2], "post-messages", TRUE, "interval", LEVEL_INTERVAL, NULL);
+  last = elements[4];
+  if (self->echo_probe != NULL && GST_OBJECT_PARENT (self->echo_probe) == NULL)
+    {
+      /* The microphone's echo canceller listens to what we play here; it
+       * has one probe, which the first peer to play audio takes. */
+      gst_bin_add (self->bin, self->echo_probe);
+      gst_element_link (last, self->echo_probe);
+      last = self->echo_probe;
+    }
+  gst_bin_add (self->bin, sink);
+  gst_element_link (last, sink);
+  add_probe (elements[0], "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+             count_audio_bytes, self);
+  add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, count_audio_buffer, self);
+  return elements[0];
+}
+
+static void
+sync_children (GstBin *bin)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_elements (bin);
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      gst_element_sync_state_with_parent (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+static const char *
+pad_media_kind (GstPad *pad)
+{
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  const char *media;
+
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return NULL;
+  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  if (g_strcmp0 (media, "video") == 0)
+    return "video";
+  if (g_strcmp0 (media, "audio") == 0)
+    return "audio";
+  return NULL;
+}
+
+static GstElement *
+build_discard (LatticePeer *self)
+{
+  GstElement *sink = make_element ("fakesink", NULL);
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (self->bin, sink);
+  return sink;
+}
+
+/* On the main context, with the new webrtcbin pad blocked. */
+static gboolean
+link_decoder_cb (gpointer data)
+{
+  PeerCall *call = data;
+  LatticePeer *self = call->peer;
+  const char *kind = pad_media_kind (call->pad);
+  GstElement *first = NULL;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (self->closed)
+    {
+      gst_pad_remove_probe (call->pad, call->probe);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_strcmp0 (kind, "video") == 0)
+    first = build_video_chain (self);
+  else if (g_strcmp0 (kind, "audio") == 0)
+    first = build_audio_chain (self);
+  else
+    first = build_discard (self);  /* an unlinked pad would stop the transport */
+
+  sinkpad = gst_element_get_static_pad (first, "sink");
+  if (gst_pad_link (call->pad, sinkpad) != GST_PAD_LINK_OK)
+    g_debug ("Peer %s: could not link the %s decoder", self->id, kind);
+  sync_children (self->bin);
+  gst_pad_remove_probe (call->pad, call->probe);
+  return G_SOURCE_REMOVE;
+}
+
+/* The first buffer of a new stream, with its caps known: hold it there
+ * until the main context has built and linked the decoder. */
+static GstPadProbeReturn
+hold_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  PeerCall *call = peer_call_new (self);
+
+  call->pad = gst_object_ref (pad);
+  call->probe = GST_PAD_PROBE_INFO_ID (info);
+  peer_defer (self, link_decoder_cb, call);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  /* Sticky events (caps) pass and stay on the pad; data waits for a sink,
+   * which the caller creates on the main context. */
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                     GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     hold_first_buffer, g_object_ref (user_data), g_object_unref);
+}
+
+/* Speaking. */
+
+static double
+level_peak (const GstStructure *level)
+{
+  const GValue *value = gst_structure_get_value (level, "peak");
+  double peak = SILENCE_DB;
+  GValueArray *array;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (value == NULL || !G_VALUE_HOLDS_BOXED (value))
+    return peak;
+  array = g_value_get_boxed (value);
+  for (guint i = 0; i < array->n_values; i++)
+    peak = MAX (peak, g_value_get_double (g_value_array_get_nth (array, i)));
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return peak;
+}
+
+static void
+update_speaking (LatticePeer *self, double level)
+{
+  gboolean above = level > SPEAKING_THRESHOLD_DB;
+
+  if (above == self->speaking)
+    {
+      self->level_run = 0;
+      return;
+    }
+  self->level_run++;
+  if (self->level_run < (above ? SPEAKING_ON : SPEAKING_OFF))
+    return;
+  self->level_run = 0;
+  self->speaking = above;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPEAKING]);
+}
+
+/* GObject. */
+
+static void
+lattice_peer_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  LatticePeer *self = LATTICE_PEER (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_string (value, self->id);
+      break;
+    case PROP_OFFERER:
+      g_value_set_boolean (value, self->offerer);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_SPEAKING:
+      g_value_set_boolean (value, self->speaking);
+      break;
+    case PROP_AUDIO_LEVEL:
+      g_value_set_double (value, self->audio_level);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+lattice_peer_dispose (GObject *object)
+{
+  LatticePeer *self = LATTICE_PEER (object);
+
+  if (self->webrtc != NULL)
+    g_signal_handlers_disconnect_by_data (self->webrtc, self);
+  g_clear_object (&self->webrtc);
+  g_clear_object (&self->bin);
+  g_clear_object (&self->echo_probe);
+
+  G_OBJECT_CLASS (lattice_peer_parent_class)->dispose (object);
+}
+
+static void
+lattice_peer_finalize (GObject *object)
+{
+  LatticePeer *self = LATTICE_PEER (object);
+
+  g_clear_pointer (&self->pending_candidates, g_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_mutex_clear (&self->stats_lock);
+  g_free (self->id);
+
+  G_OBJECT_CLASS (lattice_peer_parent_class)->finalize (object);
+}
+
+static void
+lattice_peer_class_init (LatticePeerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = lattice_peer_get_property;
+  object_class->dispose = lattice_peer_dispose;
+  object_class->finalize = lattice_peer_finalize;
+
+  properties[PROP_ID] =
+    g_param_spec_string ("id", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_OFFERER] =
+    g_param_spec_boolean ("offerer", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, LATTICE_TYPE_PEER_STATE, LATTICE_PEER_STATE_NEW,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_SPEAKING] =
+    g_param_spec_boolean ("speaking", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_AUDIO_LEVEL] =
+    g_param_spec_double ("audio-level", NULL, NULL, SILENCE_DB, G_MAXDOUBLE, SILENCE_DB,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_LOCAL_DESCRIPTION] =
+    g_signal_new ("local-description", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_LOCAL_CANDIDATE] =
+    g_signal_new ("local-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_FIRST_FRAME] =
+    g_signal_new ("first-frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+lattice_peer_init (LatticePeer *self)
+{
+  self->audio_level = SILENCE_DB;
+  self->pending_candidates = g_array_new (FALSE, TRUE, sizeof (Candidate));
+  g_array_set_clear_func (self->pending_candidates, candidate_clear);
+  g_mutex_init (&self->stats_lock);
+}
+
+/* Private API for the engine. */
+
+static void
+disable_upnp (LatticePeer *self)
+{
+  g_autoptr(GObject) ice = NULL;
+  g_autoptr(GObject) agent = NULL;
+
+  /* libnice's UPnP port mapping binds SSDP sockets and waits on routers
+   * that calls never need (host, STUN and TURN candidates do). */
+  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
+  if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+    g_object_set (agent, "upnp", FALSE, NULL);
+}
+
+static void
+configure_webrtcbin (LatticePeer *self, const LatticePeerConfig *config)
+{
+  disable_upnp (self);
+  g_object_set (self->webrtc,
+                "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+                "latency", config->latency_ms,
+                NULL);
+  if (config->stun_server != NULL)
+    g_object_set (self->webrtc, "stun-server", config->stun_server, NULL);
+  for (guint i = 0; config->turn_servers != NULL && config->turn_servers[i] != NULL; i++)
+    {
+      gboolean ok = FALSE;
+
+      g_signal_emit_by_name (self->webrtc, "add-turn-server", config->turn_servers[i], &ok);
+      if (!ok)
+        g_debug ("Peer %s: webrtcbin refused a TURN server", self->id);
+    }
+  if (config->relay_only)
+    g_object_set (self->webrtc, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, NULL);
+}
+
+static void
+connect_webrtcbin (LatticePeer *self)
+{
+  /* Emitted on webrtcbin's threads; each handler only hops to the main context. */
+  g_signal_connect (self->webrtc, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed), self);
+  g_signal_connect (self->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), self);
+  g_signal_connect (self->webrtc, "pad-added", G_CALLBACK (on_pad_added), self);
+  g_signal_connect (self->webrtc, "notify::ice-gathering-state",
+                    G_CALLBACK (on_ice_gathering_state), self);
+  g_signal_connect (self->webrtc, "notify::ice-connection-state",
+                    G_CALLBACK (on_ice_connection_state), self);
+  g_signal_connect (self->webrtc, "notify::connection-state",
+                    G_CALLBACK (on_connection_state), self);
+}
+
+LatticePeer *
+lattice_peer_new (const char              *id,
+                  gboolean                 offerer,
+                  GMainContext            *context,
+                  const LatticePeerConfig *config)
+{
+  LatticePeer *self = g_object_new (LATTICE_TYPE_PEER, NULL);
+  g_autofree char *name = g_strdup_printf ("peer-%s", id);
+
+  self->id = g_strdup (id);
+  self->offerer = offerer;
+  self->context = g_main_context_ref (context);
+  self->echo_probe = config->echo_probe ? gst_object_ref (config->echo_probe) : NULL;
+  self->create_sink = config->create_sink;
+  self->sink_data = config->sink_data;
+
+  self->bin = GST_BIN (gst_object_ref_sink (gst_bin_new (name)));
+  self->webrtc = gst_object_ref (make_element ("webrtcbin", "webrtcbin"));
+  gst_bin_add (self->bin, self->webrtc);
+  configure_webrtcbin (self, config);
+  connect_webrtcbin (self);
+  return self;
+}
+
+GstBin *
+lattice_peer_get_bin (LatticePeer *self)
+{
+  return self->bin;
+}
+
+GstPad *
+lattice_peer_request_send_pad (LatticePeer *self, GstCaps *caps)
+{
+  GstPadTemplate *templ = gst_element_get_pad_template (self->webrtc, "sink_%u");
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+  GstPad *pad;
+
+  pad = gst_element_request_pad (self->webrtc, templ, NULL, caps);
+  g_object_get (pad, "transceiver", &transceiver, NULL);
+  /* Fixed codec preferences let the offer be made before the first buffer
+   * reaches the pad (webrtcbin 1.22 ignores the request caps for that). */
+  g_object_set (transceiver,
+                "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+                "codec-preferences", caps,
+                NULL);
+  return pad;
+}
+
+void
+lattice_peer_add_recv_only (LatticePeer *self, GstCaps *caps)
+{
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+
+  g_signal_emit_by_name (self->webrtc, "add-transceiver",
+                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+}
+
+void
+lattice_peer_start (LatticePeer *self)
+{
+  peer_create_offer_once (self);
+}
+
+void
+lattice_peer_close (LatticePeer *self)
+{
+  peer_set_state (self, LATTICE_PEER_STATE_CLOSED);
+  self->closed = TRUE;
+  if (self->speaking)
+    {
+      self->speaking = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPEAKING]);
+    }
+}
+
+void
+lattice_peer_fail (LatticePeer *self)
+{
+  peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+}
+
+void
+lattice_peer_handle_level (LatticePeer *self, const GstStructure *level)
+{
+  double peak = level_peak (level);
+
+  if (self->closed)
+    return;
+  if (peak != self->audio_level)
+    {
+      self->audio_level = peak;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUDIO_LEVEL]);
+    }
+  update_speaking (self, peak);
+}
+
+/* Public API. */
+
+const char *
+lattice_peer_get_id (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  return self->id;
+}
+
+gboolean
+lattice_peer_get_offerer (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), FALSE);
+  return self->offerer;
+}
+
+LatticePeerState
+lattice_peer_get_state (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), LATTICE_PEER_STATE_CLOSED);
+  return self->state;
+}
+
+gboolean
+lattice_peer_get_speaking (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), FALSE);
+  return self->speaking;
+}
+
+static GstWebRTCSessionDescription *
+parse_description (const char *type, const char *sdp, GError **error)
+{
+  GstWebRTCSDPType sdp_type;
+  GstSDPMessage *message = NULL;
+
+  if (g_strcmp0 (type, "offer") == 0)
+    sdp_type = GST_WEBRTC_SDP_TYPE_OFFER;
+  else if (g_strcmp0 (type, "answer") == 0)
+    sdp_type = GST_WEBRTC_SDP_TYPE_ANSWER;
+  else
+    {
+      g_set_error (error, LATTICE_MEDIA_ERROR, LATTICE_MEDIA_ERROR_INVALID_DESCRIPTION,
+                   _("Unknown session description type “%s”"), type);
+      return NULL;
+    }
+  /* The parser accepts almost anything; a usable description has media. */
+  if (*sdp == '\0' ||
+      gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK ||
+      gst_sdp_message_medias_len (message) == 0 ||
+      gst_sdp_message_get_version (message) == NULL)
+    {
+      g_clear_pointer (&message, gst_sdp_message_free);
+      g_set_error (error, LATTICE_MEDIA_ERROR, LATTICE_MEDIA_ERROR_INVALID_DESCRIPTION,
+                   _("The session description from the other participant is not valid"));
+      return NULL;
+    }
+  return gst_webrtc_session_description_new (sdp_type, message);
+}
+
+static void
+flush_pending_candidates (LatticePeer *self)
+{
+  for (guint i = 0; i < self->pending_candidates->len; i++)
+    {
+      Candidate *c = &g_array_index (self->pending_candidates, Candidate, i);
+
+      g_signal_emit_by_name (self->webrtc, "add-ice-candidate", c->mline, c->candidate);
+    }
+  g_array_set_size (self->pending_candidates, 0);
+}
+
+gboolean
+lattice_peer_set_remote_description (LatticePeer  *self,
+                                     const char   *type,
+                                     const char   *sdp,
+                                     GError      **error)
+{
+  g_autoptr(GstWebRTCSessionDescription) desc = NULL;
+  GstPromise *promise = NULL;
+
+  g_return_val_if_fail (LATTICE_IS_PEER (self), FALSE);
+  g_return_val_if_fail (type != NULL && sdp != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  desc = parse_description (type, sdp, error);
+  if (desc == NULL)
+    return FALSE;
+  if ((desc->type == GST_WEBRTC_SDP_TYPE_OFFER) == self->offerer || self->remote_set)
+    {
+      g_set_error (error, LATTICE_MEDIA_ERROR, LATTICE_MEDIA_ERROR_INVALID_DESCRIPTION,
+                   _("Unexpected session description “%s” from the other participant"), type);
+      return FALSE;
+    }
+  /* An offer is answered once webrtcbin has applied it. */
+  if (!self->offerer)
+    promise = gst_promise_new_with_change_func (on_remote_description_set,
+                                                g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
+  self->remote_set = TRUE;
+  /* webrtcbin runs its actions in order: these follow the description. */
+  flush_pending_candidates (self);
+  peer_set_state (self, LATTICE_PEER_STATE_CONNECTING);
+  return TRUE;
+}
+
+void
+lattice_peer_add_remote_candidate (LatticePeer *self,
+                                   guint        mline,
+                                   const char  *candidate)
+{
+  Candidate c;
+
+  g_return_if_fail (LATTICE_IS_PEER (self));
+  g_return_if_fail (candidate != NULL);
+
+  /* End-of-candidates: webrtcbin 1.22 has no use for it. */
+  if (*candidate == '\0' || self->closed)
+    return;
+  if (self->remote_set)
+    {
+      g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline, candidate);
+      return;
+    }
+  /* Before the remote description webrtcbin has no transport to give it to. */
+  c.mline = mline;
+  c.candidate = g_strdup (candidate);
+  g_array_append_val (self->pending_candidates, c);
+}
+
+void
+lattice_peer_get_stats (LatticePeer *self, LatticePeerStats *stats)
+{
+  g_return_if_fail (LATTICE_IS_PEER (self));
+  g_return_if_fail (stats != NULL);
+
+  g_mutex_lock (&self->stats_lock);
+  *stats = self->stats;
+  stats->video_fps = recent_fps (self, g_get_monotonic_time ());
+  g_mutex_unlock (&self->stats_lock);
+}
+
+GstElement *
+lattice_peer_get_webrtcbin (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  return self->webrtc;
+}
