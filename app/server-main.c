@@ -24,6 +24,8 @@ typedef struct {
   gint      max_rate;
   gint      heartbeat_interval;
   gint      heartbeat_timeout;
+  gint      max_connections_per_address;
+  gint      max_password_attempts;
   char     *tls_cert;
   char     *tls_key;
   GStrv     origins;
@@ -69,6 +71,11 @@ parse_options (Options   *o,
       N_("Milliseconds between the server's pings (default 5000)"), N_("MS") },
     { "heartbeat-timeout", 0, 0, G_OPTION_ARG_INT, &o->heartbeat_timeout,
       N_("Milliseconds of silence before a client is dropped (default 15000)"), N_("MS") },
+    { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &o->max_connections_per_address,
+      N_("Websockets open at once from one address (default 20)"), N_("N") },
+    { "max-password-attempts", 0, 0, G_OPTION_ARG_INT, &o->max_password_attempts,
+      N_("Wrong room passwords one address may try per room and minute before it must "
+         "wait a minute (default 5)"), N_("N") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
       N_("PEM certificate: serve wss:// instead of ws://"), N_("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
@@ -145,6 +152,9 @@ check_options (Options  *o,
          check_range ("max-rate", o->max_rate, 1, 100000, error) &&
          check_range ("heartbeat-interval", o->heartbeat_interval, 10, G_MAXINT, error) &&
          check_range ("heartbeat-timeout", o->heartbeat_timeout, 10, G_MAXINT, error) &&
+         check_range ("max-connections-per-address", o->max_connections_per_address,
+                      1, 1000000, error) &&
+         check_range ("max-password-attempts", o->max_password_attempts, 1, 1000000, error) &&
          check_uris ("stun", o->stun, "stun:", NULL, error) &&
          check_uris ("turn", o->turn, "turn:", "turns:", error);
 }
@@ -160,6 +170,8 @@ configure (LatticeSignalServer  *server,
                 "max-rate", (guint) o->max_rate,
                 "heartbeat-interval", (guint) o->heartbeat_interval,
                 "heartbeat-timeout", (guint) o->heartbeat_timeout,
+                "max-connections-per-address", (guint) o->max_connections_per_address,
+                "max-password-attempts", (guint) o->max_password_attempts,
                 "allowed-origins", o->origins,
                 "stun-servers", o->stun,
                 "turn-servers", o->turn,
@@ -214,6 +226,8 @@ main (int   argc,
     .max_rate = LATTICE_SIGNAL_SERVER_DEFAULT_RATE,
     .heartbeat_interval = LATTICE_SIGNAL_SERVER_DEFAULT_HEARTBEAT_MS,
     .heartbeat_timeout = LATTICE_SIGNAL_SERVER_DEFAULT_TIMEOUT_MS,
+    .max_connections_per_address = LATTICE_SIGNAL_SERVER_DEFAULT_CONNECTIONS_PER_ADDRESS,
+    .max_password_attempts = LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_ATTEMPTS,
   };
   g_autoptr(LatticeSignalServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;

@@ -1,0 +1,553 @@
+/* peer-main.c: lattice-peer, a headless participant that reports JSON lines
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Joins a room with test sources (or real devices) and prints one JSON
+ * object per line on stdout, each with "event" and "t" (monotonic clock,
+ * ms). Logs go to stderr. docs/ARCHITECTURE.md lists the events.
+ */
+#define G_LOG_DOMAIN "LatticePeer"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "lattice-call.h"
+#include "lattice-app-enums.h"
+#include "lattice-media-enums.h"
+
+typedef struct {
+  char      *name;
+  char      *password;
+  char      *video;
+  char      *audio;
+  char      *size;
+  int        fps;
+  int        latency;
+  int        duration;
+  char      *stun;
+  char     **turn;
+  gboolean   relay_only;
+  gboolean   encode_per_peer;
+  gboolean   version;
+} Options;
+
+typedef struct {
+  LatticeCall *call;
+  GMainLoop   *loop;
+  GHashTable  *audio_counts;  /* peer id → last audio buffer count, for the rate */
+  gint64       join_started_us;
+  guint        stats_id;
+  guint        duration_id;
+  guint        quit_id;
+  int          exit_code;
+  gboolean     leaving;
+} Peer;
+
+/* ------------------------------------------------------------------ */
+/* Output                                                              */
+
+static JsonBuilder *
+begin_event (const char *event)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, event);
+  json_builder_set_member_name (builder, "t");
+  json_builder_add_int_value (builder, g_get_monotonic_time () / 1000);
+  return builder;
+}
+
+static void
+end_event (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  fprintf (stdout, "%s\n", text);
+  fflush (stdout);
+  g_object_unref (builder);
+}
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *member,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, member);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_int (JsonBuilder *builder,
+         const char  *member,
+         gint64       value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, value);
+}
+
+static const char *
+enum_nick (GType type,
+           int   value)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
+  GEnumValue *v = g_enum_get_value (klass, value);
+
+  return v != NULL ? v->value_nick : "unknown";
+}
+
+/* ------------------------------------------------------------------ */
+/* Call events                                                          */
+
+static void
+print_error (Peer         *self,
+             const char   *code,
+             const GError *error)
+{
+  JsonBuilder *builder = begin_event ("error");
+
+  add_string (builder, "code", code);
+  add_string (builder, "message", error->message);
+  end_event (builder);
+  g_printerr ("lattice-peer: %s\n", error->message);
+}
+
+static void
+quit_soon (Peer *self,
+           int   exit_code)
+{
+  self->exit_code = exit_code;
+  g_main_loop_quit (self->loop);
+}
+
+static void
+on_participant_notify_state (LatticeParticipant *participant,
+                             GParamSpec         *pspec,
+                             Peer               *self)
+{
+  JsonBuilder *builder = begin_event ("peer-state");
+
+  add_string (builder, "id", lattice_participant_get_id (participant));
+  add_string (builder, "state", enum_nick (LATTICE_TYPE_CONNECTION_STATE,
+                                           lattice_participant_get_connection_state (participant)));
+  end_event (builder);
+}
+
+static void
+on_participant_joined (LatticeCall        *call,
+                       LatticeParticipant *participant,
+                       Peer               *self)
+{
+  JsonBuilder *builder = begin_event ("participant-joined");
+
+  add_string (builder, "id", lattice_participant_get_id (participant));
+  add_string (builder, "name", lattice_participant_get_name (participant));
+  end_event (builder);
+  /* participants live no longer than the call, and the call no longer than self */
+  g_signal_connect (participant, "notify::connection-state",
+                    G_CALLBACK (on_participant_notify_state), self);
+}
+
+static void
+on_participant_left (LatticeCall        *call,
+                     LatticeParticipant *participant,
+                     Peer               *self)
+{
+  JsonBuilder *builder = begin_event ("participant-left");
+
+  add_string (builder, "id", lattice_participant_get_id (participant));
+  end_event (builder);
+  g_hash_table_remove (self->audio_counts, lattice_participant_get_id (participant));
+}
+
+static void
+on_first_frame (LatticeCall        *call,
+                LatticeParticipant *participant,
+                const char         *kind,
+                Peer               *self)
+{
+  JsonBuilder *builder = begin_event ("first-frame");
+
+  add_string (builder, "from", lattice_participant_get_id (participant));
+  add_string (builder, "kind", kind);
+  add_int (builder, "sinceJoin", (g_get_monotonic_time () - self->join_started_us) / 1000);
+  end_event (builder);
+}
+
+static void
+add_peer_stats (Peer        *self,
+                JsonBuilder *builder,
+                LatticePeer *peer,
+                double       interval_s)
+{
+  LatticePeerStats stats;
+  const char *id = lattice_peer_get_id (peer);
+  guint64 previous = GPOINTER_TO_SIZE (g_hash_table_lookup (self->audio_counts, id));
+
+  lattice_peer_get_stats (peer, &stats);
+  g_hash_table_insert (self->audio_counts, g_strdup (id), GSIZE_TO_POINTER (stats.audio_buffers));
+
+  json_builder_begin_object (builder);
+  add_string (builder, "id", id);
+  add_string (builder, "state", enum_nick (LATTICE_TYPE_PEER_STATE, lattice_peer_get_state (peer)));
+  json_builder_set_member_name (builder, "video");
+  json_builder_begin_object (builder);
+  add_int (builder, "frames", stats.video_frames);
+  add_int (builder, "bytes", stats.video_bytes);
+  json_builder_set_member_name (builder, "fps");
+  json_builder_add_double_value (builder, stats.video_fps);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "audio");
+  json_builder_begin_object (builder);
+  add_int (builder, "buffers", stats.audio_buffers);
+  add_int (builder, "bytes", stats.audio_bytes);
+  json_builder_set_member_name (builder, "rate");
+  json_builder_add_double_value (builder, (stats.audio_buffers - MIN (previous, stats.audio_buffers)) / interval_s);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+}
+
+static gboolean
+on_stats_tick (gpointer user_data)
+{
+  Peer *self = user_data;
+  LatticeMediaEngine *engine = lattice_call_get_engine (self->call);
+  g_autoptr(GList) peers = lattice_media_engine_get_peers (engine);
+  JsonBuilder *builder = begin_event ("stats");
+  guint n_video, n_audio;
+
+  json_builder_set_member_name (builder, "peers");
+  json_builder_begin_array (builder);
+  for (GList *l = peers; l != NULL; l = l->next)
+    add_peer_stats (self, builder, l->data, 1.0);
+  json_builder_end_array (builder);
+  lattice_media_engine_count_encoders (engine, &n_video, &n_audio);
+  json_builder_set_member_name (builder, "encoders");
+  json_builder_begin_object (builder);
+  add_int (builder, "video", n_video);
+  add_int (builder, "audio", n_audio);
+  json_builder_end_object (builder);
+  end_event (builder);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_call_notify_state (LatticeCall *call,
+                      GParamSpec  *pspec,
+                      Peer        *self)
+{
+  LatticeCallState state = lattice_call_get_state (call);
+  JsonBuilder *builder;
+
+  switch (state)
+    {
+    case LATTICE_CALL_STATE_IN_CALL:
+      if (self->stats_id == 0)
+        {
+          builder = begin_event ("joined");
+          add_string (builder, "id", lattice_participant_get_id (lattice_call_get_self (call)));
+          add_string (builder, "room", lattice_call_get_room (call));
+          end_event (builder);
+          self->stats_id = g_timeout_add_seconds (1, on_stats_tick, self);
+        }
+      else
+        {
+          builder = begin_event ("signaling");
+          add_string (builder, "state", "joined");
+          end_event (builder);
+        }
+      break;
+    case LATTICE_CALL_STATE_RECONNECTING:
+      builder = begin_event ("signaling");
+      add_string (builder, "state", "reconnecting");
+      end_event (builder);
+      break;
+    case LATTICE_CALL_STATE_FAILED:
+      {
+        const GError *error = lattice_call_get_error (call);
+
+        print_error (self, enum_nick (LATTICE_TYPE_CALL_ERROR, error->code), error);
+        quit_soon (self, 1);
+      }
+      break;
+    case LATTICE_CALL_STATE_IDLE:
+    case LATTICE_CALL_STATE_JOINING:
+    case LATTICE_CALL_STATE_LEFT:
+    default:
+      break;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Leaving                                                              */
+
+static gboolean
+on_leave_flushed (gpointer user_data)
+{
+  Peer *self = user_data;
+
+  self->quit_id = 0;
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+leave (Peer *self)
+{
+  if (self->leaving)
+    return;
+  self->leaving = TRUE;
+  g_clear_handle_id (&self->stats_id, g_source_remove);
+  lattice_call_leave (self->call);
+  end_event (begin_event ("left"));
+  /* give the websocket a moment to carry "leave" and the close frame */
+  self->quit_id = g_timeout_add (300, on_leave_flushed, self);
+}
+
+static gboolean
+on_unix_signal (gpointer user_data)
+{
+  leave (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_duration_elapsed (gpointer user_data)
+{
+  Peer *self = user_data;
+
+  self->duration_id = 0;
+  leave (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                               */
+
+static gboolean
+parse_source (const char          *value,
+              const char          *device_word,
+              LatticeMediaSource  *source,
+              GError             **error)
+{
+  if (value == NULL || g_str_equal (value, "test"))
+    *source = LATTICE_MEDIA_SOURCE_TEST;
+  else if (g_str_equal (value, "none"))
+    *source = LATTICE_MEDIA_SOURCE_NONE;
+  else if (g_str_equal (value, device_word))
+    *source = LATTICE_MEDIA_SOURCE_DEVICE;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("“%s” is not one of test, %s or none"), value, device_word);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_size (const char  *value,
+            int         *width,
+            int         *height,
+            GError     **error)
+{
+  if (value == NULL)
+    return TRUE;
+  if (sscanf (value, "%dx%d", width, height) != 2 ||
+      *width < 16 || *height < 16 || *width > 3840 || *height > 2160)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("“%s” is not a size like 640x360"), value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static LatticeMediaEngine *
+create_engine (const Options  *options,
+               GError        **error)
+{
+  LatticeMediaSource video, audio;
+  int width = LATTICE_MEDIA_DEFAULT_WIDTH;
+  int height = LATTICE_MEDIA_DEFAULT_HEIGHT;
+  LatticeMediaEngine *engine;
+
+  if (!parse_source (options->video, "camera", &video, error) ||
+      !parse_source (options->audio, "mic", &audio, error) ||
+      !parse_size (options->size, &width, &height, error))
+    return NULL;
+  if (options->fps < 1 || options->fps > 120)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("The frame rate must be between 1 and 120"));
+      return NULL;
+    }
+
+  engine = lattice_media_engine_new (video, audio);
+  g_object_set (engine,
+                "width", width,
+                "height", height,
+                "framerate", options->fps,
+                "latency", options->latency,
+                "encode-per-peer", options->encode_per_peer,
+                NULL);
+  lattice_media_engine_set_relay_only (engine, options->relay_only);
+  return engine;
+}
+
+static gboolean
+parse_options (int       *argc,
+               char    ***argv,
+               Options   *options,
+               GError   **error)
+{
+  const GOptionEntry entries[] = {
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &options->name, N_("Display name"), N_("NAME") },
+    { "password", 'p', 0, G_OPTION_ARG_STRING, &options->password, N_("Room password"), N_("PASSWORD") },
+    { "video", 0, 0, G_OPTION_ARG_STRING, &options->video, N_("Video source: test, camera or none (default: test)"), N_("SOURCE") },
+    { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio, N_("Audio source: test, mic or none (default: test)"), N_("SOURCE") },
+    { "size", 0, 0, G_OPTION_ARG_STRING, &options->size, N_("Video size (default: 640x360)"), N_("WxH") },
+    { "fps", 0, 0, G_OPTION_ARG_INT, &options->fps, N_("Video frame rate (default: 30)"), N_("N") },
+    { "latency", 0, 0, G_OPTION_ARG_INT, &options->latency, N_("Jitter buffer latency in ms (default: 50)"), N_("MS") },
+    { "duration", 'd', 0, G_OPTION_ARG_INT, &options->duration, N_("Leave after this many seconds (default: stay until interrupted)"), N_("SECS") },
+    { "stun", 0, 0, G_OPTION_ARG_STRING, &options->stun, N_("STUN server, replacing the server’s (stun://HOST:PORT)"), N_("URI") },
+    { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->turn, N_("TURN server, replacing the server’s (turn://USER:PASS@HOST:PORT); repeatable"), N_("URI") },
+    { "relay-only", 0, 0, G_OPTION_ARG_NONE, &options->relay_only, N_("Use only TURN relay candidates"), NULL },
+    { "encode-per-peer", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &options->encode_per_peer, "Development: one encoder per peer, as a browser does", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("LINK — join a Lattice room headless"));
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context,
+    _("Joins the room of LINK (lattice://, https://, http:// or ws:// link) with test\n"
+      "sources and prints what it receives as one JSON object per line."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return g_option_context_parse (context, argc, argv, error);
+}
+
+static void
+options_clear (Options *options)
+{
+  g_clear_pointer (&options->name, g_free);
+  g_clear_pointer (&options->password, g_free);
+  g_clear_pointer (&options->video, g_free);
+  g_clear_pointer (&options->audio, g_free);
+  g_clear_pointer (&options->size, g_free);
+  g_clear_pointer (&options->stun, g_free);
+  g_clear_pointer (&options->turn, g_strfreev);
+}
+
+static void
+connect_call (Peer *self)
+{
+  g_signal_connect (self->call, "notify::state", G_CALLBACK (on_call_notify_state), self);
+  g_signal_connect (self->call, "participant-joined", G_CALLBACK (on_participant_joined), self);
+  g_signal_connect (self->call, "participant-left", G_CALLBACK (on_participant_left), self);
+  g_signal_connect (self->call, "first-frame", G_CALLBACK (on_first_frame), self);
+}
+
+static int
+run (Options *options,
+     const char *link)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatticeMediaEngine) engine = NULL;
+  Peer self = { 0 };
+
+  engine = create_engine (options, &error);
+  if (engine == NULL)
+    {
+      g_printerr ("lattice-peer: %s\n", error->message);
+      return 2;
+    }
+
+  self.loop = g_main_loop_new (NULL, FALSE);
+  self.audio_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self.call = lattice_call_new (engine);
+  if (options->stun != NULL || options->turn != NULL)
+    lattice_call_set_ice_servers (self.call, options->stun, (const char *const *) options->turn);
+  connect_call (&self);
+
+  self.join_started_us = g_get_monotonic_time ();
+  if (!lattice_call_join (self.call, link, options->name ? options->name : "lattice-peer",
+                          options->password, &error))
+    {
+      const char *code = error->domain == LATTICE_CALL_ERROR
+                           ? enum_nick (LATTICE_TYPE_CALL_ERROR, error->code)
+                           : "media";
+
+      print_error (&self, code, error);
+      self.exit_code = 1;
+    }
+  else
+    {
+      g_unix_signal_add (SIGINT, on_unix_signal, &self);
+      g_unix_signal_add (SIGTERM, on_unix_signal, &self);
+      if (options->duration > 0)
+        self.duration_id = g_timeout_add_seconds (options->duration, on_duration_elapsed, &self);
+      g_main_loop_run (self.loop);
+    }
+
+  g_clear_handle_id (&self.stats_id, g_source_remove);
+  g_clear_handle_id (&self.duration_id, g_source_remove);
+  g_clear_handle_id (&self.quit_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (self.call, &self);
+  g_clear_object (&self.call);
+  g_clear_pointer (&self.audio_counts, g_hash_table_unref);
+  g_clear_pointer (&self.loop, g_main_loop_unref);
+  return self.exit_code;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  Options options = { .fps = LATTICE_MEDIA_DEFAULT_FRAMERATE, .latency = LATTICE_MEDIA_DEFAULT_LATENCY_MS };
+  int status;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gst_init (&argc, &argv);
+
+  if (!parse_options (&argc, &argv, &options, &error))
+    {
+      g_printerr ("lattice-peer: %s\n", error->message);
+      options_clear (&options);
+      return 2;
+    }
+  if (options.version)
+    {
+      g_print ("lattice-peer %s\n", PACKAGE_VERSION);
+      options_clear (&options);
+      return 0;
+    }
+  if (argc != 2)
+    {
+      g_printerr ("lattice-peer: %s\n", _("Give exactly one room link (see --help)"));
+      options_clear (&options);
+      return 2;
+    }
+
+  status = run (&options, argv[1]);
+  options_clear (&options);
+  gst_deinit ();
+  return status;
+}

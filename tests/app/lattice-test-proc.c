@@ -1,0 +1,373 @@
+/* lattice-test-proc.c: run lattice-server and lattice-peer processes in tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each process's stdout is read line by line as JSON events, its stderr
+ * kept whole, both asynchronously on the main context, so a test waits
+ * for what a process said with lattice_test_wait().
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "lattice-test-proc.h"
+
+struct _LatticeTestProc
+{
+  char             *name;
+  GSubprocess      *process;
+  GDataInputStream *out;
+  GDataInputStream *err;
+  GCancellable     *cancellable;
+  GPtrArray        *events;
+  GString          *stderr_text;
+  char             *listening;  /* server: the "listening on" line */
+  gboolean          exited;
+  int               status;
+};
+
+char *
+lattice_test_binary (const char *name)
+{
+  const char *builddir = g_getenv ("LATTICE_BUILDDIR");
+
+  g_assert_nonnull (builddir);
+  return g_build_filename (builddir, "app", name, NULL);
+}
+
+static void read_next_line (LatticeTestProc *self, GDataInputStream *stream);
+
+static void
+handle_line (LatticeTestProc  *self,
+             GDataInputStream *stream,
+             const char       *line)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (stream == self->err)
+    {
+      g_string_append_printf (self->stderr_text, "%s\n", line);
+      g_test_message ("[%s stderr] %s", self->name, line);
+      return;
+    }
+  if (g_str_has_prefix (line, "lattice-server listening on "))
+    {
+      g_free (self->listening);
+      self->listening = g_strdup (line);
+      return;
+    }
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, line, -1, &error) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_test_message ("[%s] not JSON: %s", self->name, line);
+      return;
+    }
+  if (!g_str_equal (json_object_get_string_member_with_default (
+                      json_node_get_object (json_parser_get_root (parser)), "event", ""),
+                    "stats"))
+    g_test_message ("[%s] %s", self->name, line);
+  g_ptr_array_add (self->events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+}
+
+static void
+on_line_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LatticeTestProc *self = user_data;
+  GDataInputStream *stream = G_DATA_INPUT_STREAM (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (stream, result, NULL, &error);
+
+  if (line == NULL)
+    return;  /* end of stream, cancelled, or an error: the process is done */
+  handle_line (self, stream, line);
+  read_next_line (self, stream);
+}
+
+static void
+read_next_line (LatticeTestProc  *self,
+                GDataInputStream *stream)
+{
+  g_data_input_stream_read_line_async (stream, G_PRIORITY_DEFAULT, self->cancellable,
+                                       on_line_read, self);
+}
+
+static void
+on_exited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  LatticeTestProc *self = user_data;
+  GSubprocess *process = G_SUBPROCESS (source);
+
+  if (!g_subprocess_wait_finish (process, result, NULL))
+    return;
+  self->exited = TRUE;
+  if (g_subprocess_get_if_signaled (process))
+    self->status = -g_subprocess_get_term_sig (process);
+  else
+    self->status = g_subprocess_get_exit_status (process);
+}
+
+/* A test that crashes or times out must not leave peers running. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static LatticeTestProc *
+proc_start (const char *name,
+            GPtrArray  *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  LatticeTestProc *self = g_new0 (LatticeTestProc, 1);
+
+  self->name = g_strdup (name);
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  self->stderr_text = g_string_new (NULL);
+  self->cancellable = g_cancellable_new ();
+
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* criticals abort the child, which then fails the exit-status checks */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  self->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
+  self->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (self->process));
+  read_next_line (self, self->out);
+  read_next_line (self, self->err);
+  g_subprocess_wait_async (self->process, self->cancellable, on_exited, self);
+  return self;
+}
+
+static void
+add_args (GPtrArray         *argv,
+          const char *const *args)
+{
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+}
+
+static gboolean
+server_ready (gpointer data)
+{
+  LatticeTestProc *self = data;
+
+  return self->listening != NULL || self->exited;
+}
+
+LatticeTestProc *
+lattice_test_server_start (const char *const *extra_args,
+                           guint              *port)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  LatticeTestProc *self;
+  const char *colon;
+
+  g_ptr_array_add (argv, lattice_test_binary ("lattice-server"));
+  add_args (argv, (const char *const[]) { "--host", "127.0.0.1", "--port", "0", NULL });
+  add_args (argv, extra_args);
+  self = proc_start ("server", argv);
+  g_assert_true (lattice_test_wait (server_ready, self, 30));
+  g_assert_false (self->exited);
+  /* "lattice-server listening on ws://127.0.0.1:PORT/ws" */
+  colon = strrchr (self->listening, ':');
+  g_assert_nonnull (colon);
+  *port = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  g_assert_cmpuint (*port, >, 0);
+  return self;
+}
+
+LatticeTestProc *
+lattice_test_peer_start (const char        *name,
+                         const char        *link,
+                         const char *const *extra_args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, lattice_test_binary ("lattice-peer"));
+  g_ptr_array_add (argv, g_strdup ("--name"));
+  g_ptr_array_add (argv, g_strdup (name));
+  add_args (argv, extra_args);
+  g_ptr_array_add (argv, g_strdup (link));
+  return proc_start (name, argv);
+}
+
+static gboolean
+on_deadline (gpointer data)
+{
+  gboolean *expired = data;
+
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+lattice_test_wait (gboolean (*check) (gpointer data),
+                   gpointer   data,
+                   guint      timeout_s)
+{
+  gboolean expired = FALSE;
+  guint id = g_timeout_add_seconds (timeout_s, on_deadline, &expired);
+  gboolean ok;
+
+  while (!(ok = check (data)) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (id);
+  return ok;
+}
+
+void
+lattice_test_run_for (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, on_deadline, &expired);
+  while (!expired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+GPtrArray *
+lattice_test_proc_get_events (LatticeTestProc *self)
+{
+  return self->events;
+}
+
+JsonObject *
+lattice_test_proc_last_event (LatticeTestProc *self,
+                              const char      *event)
+{
+  for (guint i = self->events->len; i > 0; i--)
+    {
+      JsonObject *object = g_ptr_array_index (self->events, i - 1);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL), event) == 0)
+        return object;
+    }
+  return NULL;
+}
+
+gboolean
+lattice_test_proc_has_event (LatticeTestProc *self,
+                             const char      *event,
+                             const char      *member,
+                             const char      *value)
+{
+  for (guint i = 0; i < self->events->len; i++)
+    {
+      JsonObject *object = g_ptr_array_index (self->events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL), event) != 0)
+        continue;
+      if (member == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (object, member, NULL), value) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+const char *
+lattice_test_proc_get_id (LatticeTestProc *self)
+{
+  JsonObject *joined = lattice_test_proc_last_event (self, "joined");
+
+  return joined != NULL ? json_object_get_string_member_with_default (joined, "id", NULL) : NULL;
+}
+
+gint64
+lattice_test_proc_video_frames (LatticeTestProc *self,
+                                const char      *from)
+{
+  JsonObject *stats = lattice_test_proc_last_event (self, "stats");
+  JsonArray *peers;
+
+  if (stats == NULL || !json_object_has_member (stats, "peers"))
+    return -1;
+  peers = json_object_get_array_member (stats, "peers");
+  for (guint i = 0; i < json_array_get_length (peers); i++)
+    {
+      JsonObject *peer = json_array_get_object_element (peers, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (peer, "id", NULL), from) == 0)
+        return json_object_get_int_member (json_object_get_object_member (peer, "video"), "frames");
+    }
+  return -1;
+}
+
+const char *
+lattice_test_proc_get_name (LatticeTestProc *self)
+{
+  return self->name;
+}
+
+const char *
+lattice_test_proc_get_stderr (LatticeTestProc *self)
+{
+  return self->stderr_text->str;
+}
+
+void
+lattice_test_proc_signal (LatticeTestProc *self,
+                          int              signum)
+{
+  if (!self->exited)
+    g_subprocess_send_signal (self->process, signum);
+}
+
+static gboolean
+has_exited (gpointer data)
+{
+  return ((LatticeTestProc *) data)->exited;
+}
+
+int
+lattice_test_proc_wait_exit (LatticeTestProc *self,
+                             guint            timeout_s)
+{
+  if (!lattice_test_wait (has_exited, self, timeout_s))
+    {
+      g_test_message ("%s did not exit in %u s: killing it", self->name, timeout_s);
+      g_subprocess_force_exit (self->process);
+      lattice_test_wait (has_exited, self, 10);
+    }
+  /* let the pipes drain so the last lines are read */
+  lattice_test_run_for (50);
+  return self->status;
+}
+
+gboolean
+lattice_test_proc_exited (LatticeTestProc *self)
+{
+  return self->exited;
+}
+
+void
+lattice_test_proc_free (LatticeTestProc *self)
+{
+  if (!self->exited)
+    {
+      g_subprocess_force_exit (self->process);
+      lattice_test_wait (has_exited, self, 10);
+    }
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->out);
+  g_clear_object (&self->err);
+  g_clear_object (&self->process);
+  g_ptr_array_unref (self->events);
+  g_string_free (self->stderr_text, TRUE);
+  g_free (self->listening);
+  g_free (self->name);
+  g_free (self);
+}

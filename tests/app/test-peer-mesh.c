@@ -1,0 +1,277 @@
+/* test-mesh.c: a real lattice-server and real lattice-peer processes on 127.0.0.1
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Four participants meet in one room and each decodes video and audio
+ * from the three others; two are stopped (SIGTERM, SIGKILL), the rest
+ * carry on, and a fifth joining afterwards gets media from everyone.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "lattice-test-proc.h"
+
+#define MEDIA_TIMEOUT_S 60
+
+typedef struct {
+  GPtrArray *receivers;  /* LatticeTestProc */
+  GPtrArray *senders;    /* LatticeTestProc */
+} MediaCheck;
+
+static gboolean
+has_first_frame (LatticeTestProc *proc,
+                 const char      *from,
+                 const char      *kind)
+{
+  GPtrArray *events = lattice_test_proc_get_events (proc);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), "first-frame") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (event, "from", NULL), from) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (event, "kind", NULL), kind) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+all_media_flows (gpointer data)
+{
+  MediaCheck *check = data;
+
+  for (guint r = 0; r < check->receivers->len; r++)
+    for (guint s = 0; s < check->senders->len; s++)
+      {
+        LatticeTestProc *receiver = g_ptr_array_index (check->receivers, r);
+        const char *sender = lattice_test_proc_get_id (g_ptr_array_index (check->senders, s));
+
+        if (receiver == g_ptr_array_index (check->senders, s))
+          continue;
+        if (sender == NULL ||
+            !has_first_frame (receiver, sender, "video") ||
+            !has_first_frame (receiver, sender, "audio"))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+static void
+assert_media_flows (GPtrArray *receivers,
+                    GPtrArray *senders)
+{
+  MediaCheck check = { receivers, senders };
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_true (lattice_test_wait (all_media_flows, &check, MEDIA_TIMEOUT_S));
+  g_test_message ("media flowed everywhere after %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - start) / 1000);
+}
+
+static gboolean
+is_joined (gpointer data)
+{
+  return lattice_test_proc_get_id (data) != NULL ||
+         lattice_test_proc_exited (data);
+}
+
+static LatticeTestProc *
+start_peer (const char *name,
+            const char *link)
+{
+  LatticeTestProc *proc = lattice_test_peer_start (name, link, NULL);
+
+  g_assert_true (lattice_test_wait (is_joined, proc, 30));
+  g_assert_nonnull (lattice_test_proc_get_id (proc));
+  return proc;
+}
+
+typedef struct {
+  LatticeTestProc *proc;
+  const char      *id;
+} LeftCheck;
+
+static gboolean
+saw_left (gpointer data)
+{
+  LeftCheck *check = data;
+
+  return lattice_test_proc_has_event (check->proc, "participant-left", "id", check->id);
+}
+
+typedef struct {
+  LatticeTestProc *receiver;
+  const char      *from;
+  gint64           target;
+} FramesCheck;
+
+static gboolean
+frames_reached (gpointer data)
+{
+  FramesCheck *check = data;
+
+  return lattice_test_proc_video_frames (check->receiver, check->from) >= check->target;
+}
+
+/* @receiver keeps decoding @sender's video: 30 more frames arrive. */
+static void
+assert_still_receiving (LatticeTestProc *receiver,
+                        LatticeTestProc *sender)
+{
+  FramesCheck check = { receiver, lattice_test_proc_get_id (sender), 0 };
+
+  check.target = MAX (lattice_test_proc_video_frames (receiver, check.from), 0) + 30;
+  g_assert_true (lattice_test_wait (frames_reached, &check, 30));
+}
+
+static gboolean
+stats_have_encoders (gpointer data)
+{
+  JsonObject *stats = lattice_test_proc_last_event (data, "stats");
+
+  return stats != NULL && json_object_has_member (stats, "encoders");
+}
+
+static void
+assert_encoded_once (LatticeTestProc *proc)
+{
+  JsonObject *encoders;
+
+  g_assert_true (lattice_test_wait (stats_have_encoders, proc, 10));
+  encoders = json_object_get_object_member (lattice_test_proc_last_event (proc, "stats"), "encoders");
+  g_assert_cmpint (json_object_get_int_member (encoders, "video"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (encoders, "audio"), ==, 1);
+}
+
+static void
+assert_clean_exit (LatticeTestProc *proc)
+{
+  lattice_test_proc_signal (proc, SIGTERM);
+  g_assert_cmpint (lattice_test_proc_wait_exit (proc, 20), ==, 0);
+  g_assert_true (lattice_test_proc_has_event (proc, "left", NULL, NULL));
+  g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "CRITICAL"));
+}
+
+static void
+test_four_peers (void)
+{
+  g_autoptr(LatticeTestProc) server = NULL;
+  g_autoptr(GPtrArray) peers = g_ptr_array_new_with_free_func ((GDestroyNotify) lattice_test_proc_free);
+  g_autoptr(GPtrArray) staying = g_ptr_array_new ();
+  g_autofree char *link = NULL;
+  LatticeTestProc *killed, *terminated, *fifth;
+  LeftCheck left;
+  guint port;
+
+  server = lattice_test_server_start (NULL, &port);
+  link = g_strdup_printf ("http://127.0.0.1:%u/mesh-test", port);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("peer-%u", i);
+
+      g_ptr_array_add (peers, start_peer (name, link));
+    }
+  assert_media_flows (peers, peers);
+
+  /* the point of the design: one encoder per stream, not per peer */
+  for (guint i = 0; i < peers->len; i++)
+    assert_encoded_once (g_ptr_array_index (peers, i));
+
+  terminated = g_ptr_array_index (peers, 2);
+  killed = g_ptr_array_index (peers, 3);
+  lattice_test_proc_signal (terminated, SIGTERM);
+  lattice_test_proc_signal (killed, SIGKILL);
+  g_assert_cmpint (lattice_test_proc_wait_exit (terminated, 20), ==, 0);
+  g_assert_cmpint (lattice_test_proc_wait_exit (killed, 20), ==, -SIGKILL);
+
+  g_ptr_array_add (staying, g_ptr_array_index (peers, 0));
+  g_ptr_array_add (staying, g_ptr_array_index (peers, 1));
+  for (guint i = 0; i < staying->len; i++)
+    {
+      left.proc = g_ptr_array_index (staying, i);
+      left.id = lattice_test_proc_get_id (terminated);
+      g_assert_true (lattice_test_wait (saw_left, &left, 30));
+      left.id = lattice_test_proc_get_id (killed);
+      g_assert_true (lattice_test_wait (saw_left, &left, 30));
+    }
+  assert_still_receiving (g_ptr_array_index (staying, 0), g_ptr_array_index (staying, 1));
+  assert_still_receiving (g_ptr_array_index (staying, 1), g_ptr_array_index (staying, 0));
+
+  fifth = start_peer ("peer-4", link);
+  g_ptr_array_add (peers, fifth);
+  g_ptr_array_add (staying, fifth);
+  assert_media_flows (staying, staying);
+  assert_encoded_once (fifth);
+
+  for (guint i = 0; i < staying->len; i++)
+    assert_clean_exit (g_ptr_array_index (staying, i));
+  lattice_test_proc_signal (server, SIGTERM);
+  g_assert_cmpint (lattice_test_proc_wait_exit (server, 20), ==, 0);
+}
+
+/* lattice-peer ends with an "error" line and a non-zero status. */
+static void
+assert_peer_fails (const char        *link,
+                   const char *const *args,
+                   const char        *code)
+{
+  g_autoptr(LatticeTestProc) peer = lattice_test_peer_start ("failing", link, args);
+  JsonObject *error;
+
+  g_assert_cmpint (lattice_test_proc_wait_exit (peer, 30), ==, 1);
+  error = lattice_test_proc_last_event (peer, "error");
+  g_assert_nonnull (error);
+  g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, code);
+  g_assert_cmpstr (json_object_get_string_member (error, "message"), !=, "");
+}
+
+static void
+test_peer_errors (void)
+{
+  g_autoptr(LatticeTestProc) server = NULL;
+  g_autoptr(LatticeTestProc) host = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *unreachable = NULL;
+  guint port;
+
+  assert_peer_fails ("gopher://example.org/room", NULL, "bad-link");
+  assert_peer_fails ("http://127.0.0.1:8787/", NULL, "bad-link");
+
+  /* a port nobody listens on: bind one, never listen */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_assert_true (g_socket_bind (socket, address, TRUE, NULL));
+  g_clear_object (&address);
+  address = g_socket_get_local_address (socket, NULL);
+  unreachable = g_strdup_printf ("http://127.0.0.1:%u/room",
+                                 g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+  assert_peer_fails (unreachable, NULL, "unreachable");
+
+  server = lattice_test_server_start ((const char *const[]) { "--max-room-size", "1", NULL }, &port);
+  link = g_strdup_printf ("http://127.0.0.1:%u/locked", port);
+  host = lattice_test_peer_start ("host", link,
+                                  (const char *const[]) { "--password", "sesame", "--video", "none", "--audio", "none", NULL });
+  g_assert_true (lattice_test_wait (is_joined, host, 30));
+  assert_peer_fails (link, (const char *const[]) { "--password", "wrong", NULL }, "wrong-password");
+  assert_peer_fails (link, (const char *const[]) { "--password", "sesame", NULL }, "room-full");
+  assert_clean_exit (host);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/mesh/four-peers", test_four_peers);
+  g_test_add_func ("/mesh/peer-errors", test_peer_errors);
+
+  return g_test_run ();
+}
