@@ -33,6 +33,7 @@ typedef struct {
   GStrv     turn;
   char     *turn_secret;
   gboolean  verbose;
+  gboolean  test_mitm_fingerprints;
   gboolean  version;
 } Options;
 
@@ -93,6 +94,9 @@ parse_options (Options   *o,
       N_("Also log refused messages and other details"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
       N_("Print the version and exit"), NULL },
+    /* Test only, hidden and untranslated: a malicious server, for tests/app/test-verification-e2e.c */
+    { "test-mitm-fingerprints", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o->test_mitm_fingerprints,
+      "Test only: forge the DTLS fingerprints in relayed offers and answers", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context =
@@ -176,7 +180,10 @@ configure (LatticeSignalServer  *server,
                 "stun-servers", o->stun,
                 "turn-servers", o->turn,
                 "turn-secret", o->turn_secret,
+                "test-mitm-fingerprints", o->test_mitm_fingerprints,
                 NULL);
+  if (o->test_mitm_fingerprints)
+    g_message ("TEST MODE: forging the DTLS fingerprints of relayed offers and answers");
 
   if (o->tls_cert != NULL)
     {

@@ -31,6 +31,10 @@ gtk-update-icon-cache
 appstream
 xvfb
 xauth
+openssl
+clang
+libclang-rt-14-dev
+glib-networking
 "
 
 missing=""

@@ -142,6 +142,24 @@ skip_space (const char *p,
   return p;
 }
 
+/* The code unit of "uXXXX" at @p, or -1. */
+static gint
+scan_unicode_escape (const char *p,
+                     const char *end)
+{
+  gint value = 0;
+
+  if ((gsize) (end - p) < 5 || *p != 'u')
+    return -1;
+  for (guint i = 1; i <= 4; i++)
+    {
+      if (!g_ascii_isxdigit (p[i]))
+        return -1;
+      value = value * 16 + g_ascii_xdigit_value (p[i]);
+    }
+  return value;
+}
+
 static const char *
 scan_string (const char *p,
              const char *end)
@@ -156,14 +174,27 @@ scan_string (const char *p,
         continue;
       if (++p == end)
         return NULL;
-      /* \u0000 would silently cut a C string short: "alice\u0000x". */
+      /* \u0000 would silently cut a C string short: "alice\u0000x"; a
+       * surrogate out of its pair is no character, and json-glib 1.6
+       * leaks memory on one. */
       if (*p == 'u')
         {
-          if ((gsize) (end - p) < 5 || memcmp (p, "u0000", 5) == 0)
+          gint c = scan_unicode_escape (p, end);
+
+          if (c <= 0 || (c >= 0xdc00 && c <= 0xdfff))
             return NULL;
-          for (guint i = 0; i < 4; i++)
-            if (!g_ascii_isxdigit (*++p))
-              return NULL;
+          p += 4;
+          if (c >= 0xd800 && c <= 0xdbff)
+            {
+              gint low;
+
+              if ((gsize) (end - p) < 7 || p[1] != '\\')
+                return NULL;
+              low = scan_unicode_escape (p + 2, end);
+              if (low < 0xdc00 || low > 0xdfff)
+                return NULL;
+              p += 6;
+            }
         }
       else if (*p == '\0' || strchr ("\"\\/bfnrt", *p) == NULL)
         return NULL;

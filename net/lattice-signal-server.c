@@ -12,6 +12,8 @@
 #include "lattice-link.h"
 #include "lattice-protocol.h"
 #include "lattice-signal-server.h"
+#include "lattice-signal-server-private.h"
+#include "lattice-sdp-mitm.h"
 
 #define TOKEN_BYTES          32
 #define TOKEN_LENGTH         43   /* base64url of 32 bytes, no padding */
@@ -20,6 +22,7 @@
 #define SALT_BYTES           16
 #define TURN_LIFETIME_S      (24 * 60 * 60)
 #define SOFTWARE             "lattice-server " PACKAGE_VERSION
+#define HTTP_TOO_MANY_REQUESTS 429
 
 enum {
   PROP_0,
@@ -34,6 +37,11 @@ enum {
   PROP_STUN_SERVERS,
   PROP_TURN_SERVERS,
   PROP_TURN_SECRET,
+  PROP_MAX_CONNECTIONS_PER_ADDRESS,
+  PROP_MAX_PASSWORD_ATTEMPTS,
+  PROP_PASSWORD_WINDOW,
+  PROP_PASSWORD_COOLDOWN,
+  PROP_TEST_MITM_FINGERPRINTS,
   N_PROPS
 };
 
@@ -48,10 +56,13 @@ typedef enum {
 
 typedef struct _Room Room;
 
-typedef struct {
+/* A client is a websocket, or (conn NULL) a fake one that tests and the
+ * fuzzer drive through lattice-signal-server-private.h. */
+struct _LatticeServerClient {
   LatticeSignalServer     *server;
   SoupWebsocketConnection *conn;
-  char                    *peer;       /* remote address, for logs */
+  char                    *peer;       /* remote address: limits and logs */
+  gboolean                 counted;    /* in connections_per_address */
   ClientPhase              phase;
   Room                    *room;
   LatticeParticipantInfo  *info;       /* once joined */
@@ -60,7 +71,18 @@ typedef struct {
   gint64                   bucket_time;
   double                   bucket;     /* messages it may still send now */
   double                   excess;     /* dropped messages, leaking at the same rate */
-} Client;
+  GPtrArray               *sent;       /* fake only: texts sent to it */
+  gushort                  close_code; /* fake only: 0 while open */
+};
+
+typedef struct _LatticeServerClient Client;
+
+/* Wrong passwords from one address for one room. */
+typedef struct {
+  guint  count;          /* in the window that began at window_start */
+  gint64 window_start;   /* monotonic µs */
+  gint64 blocked_since;  /* monotonic µs; 0 when not blocked */
+} Attempts;
 
 struct _Room {
   char      *name;
@@ -78,6 +100,8 @@ struct _LatticeSignalServer {
   GHashTable   *clients;  /* set of owned Client * */
   GHashTable   *rooms;    /* name → owned Room * */
   GPtrArray    *closed;   /* clients whose websocket closed, freed from reap_source */
+  GHashTable   *connections_per_address;  /* address → count of open clients */
+  GHashTable   *password_failures;        /* "ROOM ADDRESS" → owned Attempts * */
   GSource      *heartbeat_source;
   GSource      *reap_source;
   GInputStream *urandom;
@@ -94,6 +118,11 @@ struct _LatticeSignalServer {
   GStrv            stun_servers;
   GStrv            turn_servers;
   char            *turn_secret;
+  guint            max_connections_per_address;
+  guint            max_password_attempts;
+  guint            password_window;    /* ms */
+  guint            password_cooldown;  /* ms */
+  gboolean         test_mitm_fingerprints;  /* test only: forge DTLS fingerprints */
 };
 
 G_DEFINE_FINAL_TYPE (LatticeSignalServer, lattice_signal_server, G_TYPE_OBJECT)
@@ -227,6 +256,129 @@ room_password_matches (Room       *room,
   return diff == 0;
 }
 
+/* Guessing a password means many joins; after max-password-attempts wrong
+ * ones within password-window, an address waits out password-cooldown
+ * before it may try that room again, right password or not. */
+static char *
+attempts_key (const char *room,
+              const char *address)
+{
+  /* Room names have no blanks, so the key is unambiguous. */
+  return g_strconcat (room, " ", address, NULL);
+}
+
+static gboolean
+password_is_blocked (LatticeSignalServer *self,
+                     const char          *room,
+                     const char          *address,
+                     gint64               now)
+{
+  g_autofree char *key = attempts_key (room, address);
+  Attempts *attempts = g_hash_table_lookup (self->password_failures, key);
+
+  return attempts != NULL && attempts->blocked_since != 0 &&
+         now - attempts->blocked_since < (gint64) self->password_cooldown * 1000;
+}
+
+static void
+password_failed (LatticeSignalServer *self,
+                 const char          *room,
+                 const char          *address,
+                 gint64               now)
+{
+  g_autofree char *key = attempts_key (room, address);
+  Attempts *attempts = g_hash_table_lookup (self->password_failures, key);
+
+  if (attempts == NULL)
+    {
+      attempts = g_new0 (Attempts, 1);
+      attempts->window_start = now;
+      g_hash_table_insert (self->password_failures, g_steal_pointer (&key), attempts);
+    }
+
+  /* Called only when not blocked: a block that ran out starts afresh, and
+   * so does a window that is over. */
+  if (attempts->blocked_since != 0 ||
+      now - attempts->window_start > (gint64) self->password_window * 1000)
+    {
+      attempts->count = 0;
+      attempts->window_start = now;
+      attempts->blocked_since = 0;
+    }
+
+  if (++attempts->count >= self->max_password_attempts)
+    {
+      attempts->blocked_since = now;
+      g_message ("%s: too many wrong passwords for room %s; blocked for %u ms",
+                 address, room, self->password_cooldown);
+    }
+}
+
+static void
+password_succeeded (LatticeSignalServer *self,
+                    const char          *room,
+                    const char          *address)
+{
+  g_autofree char *key = attempts_key (room, address);
+
+  g_hash_table_remove (self->password_failures, key);
+}
+
+/* Forgets what no longer matters, so the table stays small. */
+static void
+prune_password_failures (LatticeSignalServer *self,
+                         gint64               now)
+{
+  GHashTableIter iter;
+  Attempts *attempts;
+
+  g_hash_table_iter_init (&iter, self->password_failures);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &attempts))
+    {
+      gboolean blocked = attempts->blocked_since != 0 &&
+                         now - attempts->blocked_since < (gint64) self->password_cooldown * 1000;
+
+      if (!blocked && now - attempts->window_start > (gint64) self->password_window * 1000)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
+/* --- Connections per address --------------------------------------------- */
+
+static guint
+connections_from (LatticeSignalServer *self,
+                  const char          *address)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->connections_per_address, address));
+}
+
+static void
+client_count_address (Client *client)
+{
+  LatticeSignalServer *self = client->server;
+  guint n = connections_from (self, client->peer);
+
+  client->counted = TRUE;
+  g_hash_table_replace (self->connections_per_address, g_strdup (client->peer),
+                        GUINT_TO_POINTER (n + 1));
+}
+
+static void
+client_uncount_address (Client *client)
+{
+  LatticeSignalServer *self = client->server;
+  guint n = connections_from (self, client->peer);
+
+  if (!client->counted)
+    return;
+  client->counted = FALSE;
+  if (n <= 1)
+    g_hash_table_remove (self->connections_per_address, client->peer);
+  else
+    g_hash_table_replace (self->connections_per_address, g_strdup (client->peer),
+                          GUINT_TO_POINTER (n - 1));
+}
+
 /* --- Rooms --------------------------------------------------------------- */
 
 static void
@@ -277,16 +429,23 @@ room_find (Room       *room,
 static gboolean
 client_can_send (Client *client)
 {
-  return !client->closed &&
-         soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_OPEN;
+  if (client->closed)
+    return FALSE;
+  if (client->conn == NULL)
+    return client->close_code == 0;
+  return soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_OPEN;
 }
 
 static void
 client_send_text (Client     *client,
                   const char *text)
 {
-  if (client_can_send (client))
+  if (!client_can_send (client))
+    return;
+  if (client->conn != NULL)
     soup_websocket_connection_send_text (client->conn, text);
+  else
+    g_ptr_array_add (client->sent, g_strdup (text));
 }
 
 static void
@@ -354,11 +513,16 @@ room_broadcast_state (Room   *room,
 static void
 client_free (Client *client)
 {
-  g_signal_handlers_disconnect_by_data (client->conn, client);
-  if (soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-                                     "server stopping");
-  g_object_unref (client->conn);
+  client_uncount_address (client);
+  if (client->conn != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (client->conn, client);
+      if (soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+                                         "server stopping");
+      g_object_unref (client->conn);
+    }
+  g_clear_pointer (&client->sent, g_ptr_array_unref);
   g_clear_pointer (&client->info, lattice_participant_info_free);
   g_free (client->peer);
   g_free (client);
@@ -393,6 +557,8 @@ client_leave_room (Client     *client,
     g_hash_table_remove (self->rooms, room->name);
 }
 
+static void on_closed (SoupWebsocketConnection *conn, gpointer user_data);
+
 static void
 client_close (Client     *client,
               gushort     code,
@@ -401,8 +567,24 @@ client_close (Client     *client,
 {
   client_leave_room (client, left_reason);
   client->phase = CLIENT_GONE;
-  if (client_can_send (client))
-    soup_websocket_connection_close (client->conn, code, why);
+  if (!client_can_send (client))
+    return;
+
+  if (client->conn != NULL)
+    {
+      soup_websocket_connection_close (client->conn, code, why);
+      return;
+    }
+
+  /* A fake client's peer answers the close at once. */
+  client->close_code = code;
+  on_closed (NULL, client);
+}
+
+static gushort
+client_get_close_code (Client *client)
+{
+  return client->conn ? soup_websocket_connection_get_close_code (client->conn) : client->close_code;
 }
 
 static gboolean
@@ -417,7 +599,7 @@ on_reap (gpointer user_data)
   for (guint i = 0; i < closed->len; i++)
     {
       Client *client = g_ptr_array_index (closed, i);
-      gushort code = soup_websocket_connection_get_close_code (client->conn);
+      gushort code = client_get_close_code (client);
 
       /* A normal close from the client is a goodbye, per PROTOCOL.md. */
       client_leave_room (client, code == SOUP_WEBSOCKET_CLOSE_NORMAL ? "left" : "disconnected");
@@ -440,6 +622,8 @@ on_closed (SoupWebsocketConnection *conn,
     return;
 
   client->closed = TRUE;
+  /* Its socket is going away: it no longer counts against its address. */
+  client_uncount_address (client);
   g_ptr_array_add (self->closed, client);
   if (self->reap_source == NULL)
     self->reap_source = attach_timeout (self, 0, on_reap);
@@ -681,6 +865,7 @@ check_join (Client          *client,
 {
   LatticeSignalServer *self = client->server;
   const char *password = message->password ? message->password : "";
+  gint64 now = g_get_monotonic_time ();
   g_autoptr(GError) error = NULL;
   g_autofree char *token = NULL;
   g_autofree char *id = NULL;
@@ -716,12 +901,22 @@ check_join (Client          *client,
     }
 
   room = g_hash_table_lookup (self->rooms, message->room);
+  if (room != NULL && password_is_blocked (self, room->name, client->peer, now))
+    {
+      client_send_error (client, LATTICE_PROTOCOL_ERROR_RATE_LIMITED,
+                         "Too many wrong passwords; try again later", "join");
+      return NULL;
+    }
+
   if (room != NULL && !room_password_matches (room, password))
     {
+      password_failed (self, room->name, client->peer, now);
       client_send_error (client, LATTICE_PROTOCOL_ERROR_WRONG_PASSWORD,
                          "The room password is wrong", "join");
       return NULL;
     }
+  if (room != NULL)
+    password_succeeded (self, room->name, client->peer);
 
   id = participant_id_for_token (token);
   if (room != NULL && room_find (room, id) == NULL && room->members->len >= self->max_room_size)
@@ -830,6 +1025,13 @@ handle_relay (Client         *client,
   g_clear_pointer (&message->to, g_free);
   g_free (message->from);
   message->from = g_strdup (client->info->id);
+  /* test only: the man in the middle that participants must notice */
+  if (client->server->test_mitm_fingerprints && message->sdp != NULL)
+    {
+      g_autofree char *honest = message->sdp;
+
+      message->sdp = lattice_sdp_mitm_rewrite_fingerprints (honest);
+    }
   client_send (target, message);
 }
 
@@ -920,20 +1122,18 @@ client_dispatch (Client         *client,
     }
 }
 
+/* Everything a client's frame goes through, from size limit to handler. */
 static void
-on_message (SoupWebsocketConnection *conn,
-            gint                     data_type,
-            GBytes                  *bytes,
-            gpointer                 user_data)
+client_receive (Client     *client,
+                gint        data_type,
+                const char *data,
+                gsize       size)
 {
-  Client *client = user_data;
   LatticeSignalServer *self = client->server;
   g_autoptr(LatticeMessage) message = NULL;
   g_autoptr(GError) error = NULL;
-  gsize size = 0;
-  const char *data = g_bytes_get_data (bytes, &size);
 
-  if (client->phase == CLIENT_GONE)
+  if (client->phase == CLIENT_GONE || client->closed)
     return;
 
   client->last_seen = g_get_monotonic_time ();
@@ -960,6 +1160,18 @@ on_message (SoupWebsocketConnection *conn,
     client_send_gerror (client, error, NULL);
   else
     client_dispatch (client, message);
+}
+
+static void
+on_message (SoupWebsocketConnection *conn,
+            gint                     data_type,
+            GBytes                  *bytes,
+            gpointer                 user_data)
+{
+  gsize size = 0;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  client_receive (user_data, data_type, data, size);
 }
 
 /* --- Heartbeat ----------------------------------------------------------- */
@@ -999,6 +1211,7 @@ on_heartbeat (gpointer user_data)
   Client *client;
 
   self->ping_seq++;
+  prune_password_failures (self, now);
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, (gpointer *) &client, NULL))
     client_heartbeat (client, now);
@@ -1023,6 +1236,8 @@ origin_is_allowed (LatticeSignalServer *self,
   return FALSE;
 }
 
+static void set_text_response (SoupServerMessage *msg, guint status, const char *text);
+
 /* Runs on the headers of every /ws request, before libsoup accepts the
  * upgrade: a status set here stops the handshake. */
 static void
@@ -1035,15 +1250,37 @@ on_ws_early (SoupServer        *server,
   LatticeSignalServer *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *origin = soup_message_headers_get_one (headers, "Origin");
-  static const char body[] = "origin-not-allowed\n";
+  const char *address = soup_server_message_get_remote_host (msg);
 
-  if (origin_is_allowed (self, origin))
-    return;
+  if (!origin_is_allowed (self, origin))
+    {
+      g_info ("%s: refused websocket from origin %s", address, origin);
+      set_text_response (msg, SOUP_STATUS_FORBIDDEN, "origin-not-allowed\n");
+      return;
+    }
 
-  g_info ("%s: refused websocket from origin %s",
-          soup_server_message_get_remote_host (msg), origin);
-  soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, body, strlen (body));
+  /* Counted when open, so upgrades still under way may overshoot by a few. */
+  if (address != NULL && connections_from (self, address) >= self->max_connections_per_address)
+    {
+      g_info ("%s: refused websocket: %u connections already", address,
+              connections_from (self, address));
+      set_text_response (msg, HTTP_TOO_MANY_REQUESTS, "too-many-connections\n");
+      /* libsoup 3.2 has no name, hence no phrase, for 429. */
+      soup_server_message_set_status (msg, HTTP_TOO_MANY_REQUESTS, "Too Many Requests");
+    }
+}
+
+static void
+client_init (Client              *client,
+             LatticeSignalServer *self,
+             const char          *address)
+{
+  client->server = self;
+  client->peer = g_strdup (address ? address : "unknown");
+  client->last_seen = client->bucket_time = g_get_monotonic_time ();
+  client->bucket = self->max_rate;
+  client_count_address (client);
+  g_hash_table_add (self->clients, client);
 }
 
 static void
@@ -1056,12 +1293,8 @@ on_websocket (SoupServer              *server,
   LatticeSignalServer *self = user_data;
   Client *client = g_new0 (Client, 1);
 
-  client->server = self;
+  client_init (client, self, soup_server_message_get_remote_host (msg));
   client->conn = g_object_ref (conn);
-  client->peer = g_strdup (soup_server_message_get_remote_host (msg));
-  client->last_seen = client->bucket_time = g_get_monotonic_time ();
-  client->bucket = self->max_rate;
-  g_hash_table_add (self->clients, client);
 
   /* Above our own limit, so an oversized message still reaches on_message
    * and gets a too-large answer; far bigger ones libsoup drops itself. */
@@ -1212,6 +1445,13 @@ lattice_signal_server_get_property (GObject    *object,
     case PROP_STUN_SERVERS:       g_value_set_boxed (value, self->stun_servers); break;
     case PROP_TURN_SERVERS:       g_value_set_boxed (value, self->turn_servers); break;
     case PROP_TURN_SECRET:        g_value_set_string (value, self->turn_secret); break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      g_value_set_uint (value, self->max_connections_per_address);
+      break;
+    case PROP_MAX_PASSWORD_ATTEMPTS: g_value_set_uint (value, self->max_password_attempts); break;
+    case PROP_PASSWORD_WINDOW:    g_value_set_uint (value, self->password_window); break;
+    case PROP_PASSWORD_COOLDOWN:  g_value_set_uint (value, self->password_cooldown); break;
+    case PROP_TEST_MITM_FINGERPRINTS: g_value_set_boolean (value, self->test_mitm_fingerprints); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1236,6 +1476,21 @@ lattice_signal_server_set_property (GObject      *object,
     case PROP_ALLOWED_ORIGINS:    set_strv (self, &self->allowed_origins, value, pspec); break;
     case PROP_STUN_SERVERS:       set_strv (self, &self->stun_servers, value, pspec); break;
     case PROP_TURN_SERVERS:       set_strv (self, &self->turn_servers, value, pspec); break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      set_uint (self, &self->max_connections_per_address, value, pspec);
+      break;
+    case PROP_MAX_PASSWORD_ATTEMPTS:
+      set_uint (self, &self->max_password_attempts, value, pspec);
+      break;
+    case PROP_PASSWORD_WINDOW:    set_uint (self, &self->password_window, value, pspec); break;
+    case PROP_PASSWORD_COOLDOWN:  set_uint (self, &self->password_cooldown, value, pspec); break;
+    case PROP_TEST_MITM_FINGERPRINTS:
+      if (self->test_mitm_fingerprints != g_value_get_boolean (value))
+        {
+          self->test_mitm_fingerprints = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     case PROP_TLS_CERTIFICATE:
       if (g_set_object (&self->tls_certificate, g_value_get_object (value)))
         g_object_notify_by_pspec (object, pspec);
@@ -1275,6 +1530,8 @@ lattice_signal_server_finalize (GObject *object)
   g_hash_table_unref (self->clients);
   g_hash_table_unref (self->rooms);
   g_ptr_array_unref (self->closed);
+  g_hash_table_unref (self->connections_per_address);
+  g_hash_table_unref (self->password_failures);
   g_main_context_unref (self->context);
   g_strfreev (self->allowed_origins);
   g_strfreev (self->stun_servers);
@@ -1343,6 +1600,27 @@ lattice_signal_server_class_init (LatticeSignalServerClass *klass)
     g_param_spec_string ("turn-secret", NULL, "Shared secret for TURN REST credentials", NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  properties[PROP_MAX_CONNECTIONS_PER_ADDRESS] =
+    uint_param ("max-connections-per-address", "Open websockets allowed from one address",
+                1, 1000000, LATTICE_SIGNAL_SERVER_DEFAULT_CONNECTIONS_PER_ADDRESS);
+  properties[PROP_MAX_PASSWORD_ATTEMPTS] =
+    uint_param ("max-password-attempts",
+                "Wrong passwords for one room from one address, within password-window, "
+                "before it must wait password-cooldown",
+                1, 1000000, LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_ATTEMPTS);
+  properties[PROP_PASSWORD_WINDOW] =
+    uint_param ("password-window", "Milliseconds over which wrong passwords are counted",
+                1, G_MAXINT, LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_WINDOW_MS);
+  properties[PROP_PASSWORD_COOLDOWN] =
+    uint_param ("password-cooldown", "Milliseconds an address waits after too many wrong passwords",
+                1, G_MAXINT, LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_COOLDOWN_MS);
+  /* Test only (lattice-server --test-mitm-fingerprints): relays offers and
+   * answers with forged DTLS fingerprints, as a malicious server would. */
+  properties[PROP_TEST_MITM_FINGERPRINTS] =
+    g_param_spec_boolean ("test-mitm-fingerprints", NULL,
+                          "Test only: forge the DTLS fingerprints of relayed descriptions", FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1353,6 +1631,8 @@ lattice_signal_server_init (LatticeSignalServer *self)
   self->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_free, NULL);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->closed = g_ptr_array_new ();
+  self->connections_per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->password_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   self->max_message_size = LATTICE_PROTOCOL_DEFAULT_MAX_MESSAGE_SIZE;
   self->max_rate = LATTICE_SIGNAL_SERVER_DEFAULT_RATE;
@@ -1360,6 +1640,10 @@ lattice_signal_server_init (LatticeSignalServer *self)
   self->max_name_length = LATTICE_PROTOCOL_MAX_NAME_LENGTH;
   self->heartbeat_interval = LATTICE_SIGNAL_SERVER_DEFAULT_HEARTBEAT_MS;
   self->heartbeat_timeout = LATTICE_SIGNAL_SERVER_DEFAULT_TIMEOUT_MS;
+  self->max_connections_per_address = LATTICE_SIGNAL_SERVER_DEFAULT_CONNECTIONS_PER_ADDRESS;
+  self->max_password_attempts = LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_ATTEMPTS;
+  self->password_window = LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_WINDOW_MS;
+  self->password_cooldown = LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_COOLDOWN_MS;
 }
 
 LatticeSignalServer *
@@ -1457,6 +1741,7 @@ lattice_signal_server_stop (LatticeSignalServer *self)
   g_ptr_array_set_size (self->closed, 0);
   g_hash_table_remove_all (self->rooms);
   g_hash_table_remove_all (self->clients);
+  g_hash_table_remove_all (self->password_failures);
 
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
@@ -1486,4 +1771,89 @@ lattice_signal_server_get_n_clients (LatticeSignalServer *self)
     if (!client->closed && client->phase != CLIENT_GONE)
       n++;
   return n;
+}
+
+/* --- Fake clients (lattice-signal-server-private.h) ---------------------- */
+
+LatticeServerClient *
+lattice_signal_server_add_fake_client (LatticeSignalServer *self,
+                                       const char          *address)
+{
+  Client *client;
+
+  g_return_val_if_fail (LATTICE_IS_SIGNAL_SERVER (self), NULL);
+
+  client = g_new0 (Client, 1);
+  client->sent = g_ptr_array_new_with_free_func (g_free);
+  client_init (client, self, address);
+  return client;
+}
+
+void
+lattice_server_client_receive (LatticeServerClient *client,
+                               gboolean             binary,
+                               const char          *data,
+                               gsize                size)
+{
+  g_return_if_fail (client != NULL && client->conn == NULL);
+
+  client_receive (client, binary ? SOUP_WEBSOCKET_DATA_BINARY : SOUP_WEBSOCKET_DATA_TEXT,
+                  data, size);
+}
+
+GPtrArray *
+lattice_server_client_take_sent (LatticeServerClient *client)
+{
+  GPtrArray *sent;
+
+  g_return_val_if_fail (client != NULL && client->conn == NULL, NULL);
+
+  sent = g_steal_pointer (&client->sent);
+  client->sent = g_ptr_array_new_with_free_func (g_free);
+  return sent;
+}
+
+gushort
+lattice_server_client_get_close_code (LatticeServerClient *client)
+{
+  g_return_val_if_fail (client != NULL && client->conn == NULL, 0);
+
+  return client->close_code;
+}
+
+gboolean
+lattice_server_client_is_joined (LatticeServerClient *client)
+{
+  g_return_val_if_fail (client != NULL, FALSE);
+
+  return client->phase == CLIENT_JOINED;
+}
+
+void
+lattice_server_client_close (LatticeServerClient *client,
+                             gushort              code)
+{
+  g_return_if_fail (client != NULL && client->conn == NULL);
+
+  if (client->close_code == 0)
+    client->close_code = code;
+  on_closed (NULL, client);
+}
+
+void
+lattice_signal_server_reap (LatticeSignalServer *self)
+{
+  g_return_if_fail (LATTICE_IS_SIGNAL_SERVER (self));
+
+  clear_source (&self->reap_source);
+  on_reap (self);
+}
+
+guint
+lattice_signal_server_get_n_connections_from (LatticeSignalServer *self,
+                                              const char          *address)
+{
+  g_return_val_if_fail (LATTICE_IS_SIGNAL_SERVER (self), 0);
+
+  return connections_from (self, address);
 }

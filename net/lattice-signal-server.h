@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 #define LATTICE_SIGNAL_SERVER_DEFAULT_RATE          50   /* messages per second per client */
 #define LATTICE_SIGNAL_SERVER_DEFAULT_HEARTBEAT_MS  5000
 #define LATTICE_SIGNAL_SERVER_DEFAULT_TIMEOUT_MS    15000
+#define LATTICE_SIGNAL_SERVER_DEFAULT_CONNECTIONS_PER_ADDRESS 20
+#define LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_ATTEMPTS       5     /* wrong ones per window */
+#define LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_WINDOW_MS      60000
+#define LATTICE_SIGNAL_SERVER_DEFAULT_PASSWORD_COOLDOWN_MS    60000
 
 #define LATTICE_TYPE_SIGNAL_SERVER (lattice_signal_server_get_type ())
 G_DECLARE_FINAL_TYPE (LatticeSignalServer, lattice_signal_server, LATTICE, SIGNAL_SERVER, GObject)
@@ -24,7 +28,9 @@ G_DECLARE_FINAL_TYPE (LatticeSignalServer, lattice_signal_server, LATTICE, SIGNA
 /* Limits and options are properties ("max-message-size", "max-rate",
  * "max-room-size", "max-name-length", "heartbeat-interval" (ms),
  * "heartbeat-timeout" (ms), "tls-certificate", "allowed-origins",
- * "stun-servers", "turn-servers", "turn-secret"); set them before listening. */
+ * "stun-servers", "turn-servers", "turn-secret", "max-connections-per-address",
+ * "max-password-attempts", "password-window" (ms), "password-cooldown" (ms));
+ * set them before listening. */
 LatticeSignalServer *lattice_signal_server_new        (void);
 
 /* Listens on HOST:PORT; PORT 0 picks a free port (see get_port). */

@@ -106,16 +106,40 @@ is_true (gpointer user_data)
   return *(gboolean *) user_data;
 }
 
+static gboolean
+on_accept_certificate (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  GTlsCertificate *trusted = user_data;
+
+  return trusted != NULL && g_tls_certificate_is_same (certificate, trusted);
+}
+
 LatticeTestWs *
 lattice_test_ws_connect (const char  *uri,
                          const char  *origin,
                          guint       *out_status,
                          GError     **error)
 {
+  return lattice_test_ws_connect_tls (uri, origin, NULL, out_status, error);
+}
+
+LatticeTestWs *
+lattice_test_ws_connect_tls (const char       *uri,
+                             const char       *origin,
+                             GTlsCertificate  *trusted,
+                             guint            *out_status,
+                             GError          **error)
+{
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, uri);
   Connecting connecting = { FALSE, NULL, NULL };
   LatticeTestWs *ws;
+
+  if (trusted != NULL)
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), trusted);
 
   soup_session_websocket_connect_async (session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         on_connected, &connecting);

@@ -41,6 +41,13 @@ LatticeTestWs  *lattice_test_ws_connect     (const char    *uri,
                                              const char    *origin,
                                              guint         *out_status,
                                              GError       **error);
+/* lattice_test_ws_connect() to a wss:// @uri whose server presents
+ * @trusted, a certificate no authority signed. */
+LatticeTestWs  *lattice_test_ws_connect_tls (const char       *uri,
+                                             const char       *origin,
+                                             GTlsCertificate  *trusted,
+                                             guint            *out_status,
+                                             GError          **error);
 void            lattice_test_ws_free        (LatticeTestWs *ws);
 /* Drops the connection without a close frame, like a lost network. */
 void            lattice_test_ws_drop        (LatticeTestWs *ws);

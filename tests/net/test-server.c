@@ -7,8 +7,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "lattice-signal-server.h"
+#include "lattice-signal-server-private.h"
 #include "lattice-test-ws.h"
 
 typedef struct {
@@ -966,6 +968,201 @@ test_turn_without_secret (Fixture       *f,
   g_assert_null (find_ice_server (joined->ice_servers, "turn:turn.example.org:3478?transport=udp"));
 }
 
+/* --- Password guessing, connections per address ------------------------- */
+
+/* Sends one frame as a fake client and returns the one reply it got. */
+static LatticeMessage *
+fake_exchange (LatticeSignalServer *server,
+               LatticeServerClient *client,
+               const char          *text)
+{
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  LatticeMessage *reply;
+
+  lattice_server_client_receive (client, FALSE, text, strlen (text));
+  sent = lattice_server_client_take_sent (client);
+  g_assert_cmpuint (sent->len, ==, 1);
+  reply = lattice_message_parse (sent->pdata[0], -1, LATTICE_ORIGIN_SERVER, &error);
+  g_assert_no_error (error);
+  return reply;
+}
+
+static void
+test_password_guessing (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(LatticeTestWs) a = NULL;
+  g_autoptr(LatticeTestWs) b = NULL;
+  g_autoptr(LatticeMessage) joined_a = NULL;
+  g_autoptr(LatticeMessage) joined_b = NULL;
+  g_autoptr(LatticeMessage) limited = NULL;
+  g_autoptr(LatticeMessage) other_limited = NULL;
+  g_autoptr(LatticeMessage) welcome = NULL;
+  g_autoptr(LatticeMessage) other_joined = NULL;
+  g_autoptr(LatticeMessage) elsewhere = NULL;
+  LatticeServerClient *other;
+
+  /* An hour's cool-down, shortened below: no waiting on the clock. */
+  g_object_set (f->server, "max-password-attempts", 3, "password-cooldown", 3600 * 1000, NULL);
+  fixture_listen (f);
+  a = connect_hello (f->uri);
+  joined_a = join (a, "vault", "Ada", "right", NULL);
+
+  b = connect_hello (f->uri);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(LatticeMessage) wrong = NULL;
+
+      send_join (b, "vault", "Eve", "guess", NULL);
+      wrong = lattice_test_ws_expect_error (b, "wrong-password");
+    }
+
+  /* Blocked now, whatever the password; the connection stays open. */
+  send_join (b, "vault", "Eve", "right", NULL);
+  limited = lattice_test_ws_expect_error (b, "rate-limited");
+  g_assert_cmpstr (limited->ref_type, ==, "join");
+  g_assert_false (b->closed);
+
+  /* Only for that room... */
+  elsewhere = join (b, "lobby", "Eve", NULL, NULL);
+  g_clear_pointer (&b, lattice_test_ws_free);
+  b = connect_hello (f->uri);
+
+  /* ...and only from that address: a client from elsewhere gets in. */
+  other = lattice_signal_server_add_fake_client (f->server, "192.0.2.7");
+  welcome = fake_exchange (f->server, other, "{\"type\":\"hello\",\"version\":1}");
+  g_assert_cmpint (welcome->type, ==, LATTICE_MESSAGE_WELCOME);
+  other_joined = fake_exchange (f->server, other,
+                                "{\"type\":\"join\",\"room\":\"vault\",\"name\":\"Bob\","
+                                "\"password\":\"right\"}");
+  g_assert_cmpint (other_joined->type, ==, LATTICE_MESSAGE_JOINED);
+  lattice_server_client_close (other, SOUP_WEBSOCKET_CLOSE_NORMAL);
+
+  send_join (b, "vault", "Eve", "right", NULL);
+  other_limited = lattice_test_ws_expect_error (b, "rate-limited");
+
+  /* After the cool-down the right password works. */
+  g_object_set (f->server, "password-cooldown", 1, NULL);
+  let_time_pass (5);
+  joined_b = join (b, "vault", "Eve", "right", NULL);
+}
+
+static gboolean
+two_connections_left (gpointer user_data)
+{
+  return lattice_signal_server_get_n_connections_from (user_data, "127.0.0.1") == 2;
+}
+
+static void
+test_connections_per_address (Fixture       *f,
+                              gconstpointer  data)
+{
+  LatticeTestWs *open[3] = { NULL, };
+  g_autoptr(LatticeTestWs) again = NULL;
+  g_autoptr(LatticeTestWs) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+
+  g_object_set (f->server, "max-connections-per-address", G_N_ELEMENTS (open), NULL);
+  fixture_listen (f);
+  for (guint i = 0; i < G_N_ELEMENTS (open); i++)
+    open[i] = connect_hello (f->uri);
+  g_assert_cmpuint (lattice_signal_server_get_n_connections_from (f->server, "127.0.0.1"), ==, 3);
+
+  refused = lattice_test_ws_connect (f->uri, NULL, &status, &error);
+  g_assert_null (refused);
+  g_assert_nonnull (error);
+  g_assert_cmpuint (status, ==, 429);
+
+  /* A connection that closes makes room for another. */
+  g_clear_pointer (&open[0], lattice_test_ws_free);
+  g_assert_true (lattice_test_wait_until (two_connections_left, f->server, LATTICE_TEST_WAIT_MS));
+  again = connect_hello (f->uri);
+
+  for (guint i = 0; i < G_N_ELEMENTS (open); i++)
+    g_clear_pointer (&open[i], lattice_test_ws_free);
+}
+
+/* --- wss:// --------------------------------------------------------------- */
+
+/* A self-signed certificate for 127.0.0.1, made with openssl in @dir. */
+static GTlsCertificate *
+make_certificate (const char *dir)
+{
+  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autoptr(GSubprocess) openssl = NULL;
+  g_autoptr(GError) error = NULL;
+  GTlsCertificate *certificate;
+
+  openssl = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                              &error, "openssl", "req", "-x509", "-newkey", "ec",
+                              "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                              "-keyout", key, "-out", cert, "-days", "1",
+                              "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                              NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (openssl, NULL, &error));
+  g_assert_no_error (error);
+
+  certificate = g_tls_certificate_new_from_files (cert, key, &error);
+  g_assert_no_error (error);
+  return certificate;
+}
+
+static void
+test_wss (Fixture       *f,
+          gconstpointer  data)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LatticeTestWs) ws = NULL;
+  g_autoptr(LatticeTestWs) plain = NULL;
+  g_autoptr(LatticeTestWs) untrusted = NULL;
+  g_autoptr(LatticeMessage) welcome = NULL;
+  g_autoptr(LatticeMessage) joined = NULL;
+  g_autofree char *wss_uri = NULL;
+
+  if (openssl == NULL || !g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("needs openssl and a GIO TLS backend (glib-networking)");
+      return;
+    }
+
+  dir = g_dir_make_tmp ("lattice-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  certificate = make_certificate (dir);
+  g_object_set (f->server, "tls-certificate", certificate, NULL);
+  fixture_listen (f);
+  wss_uri = g_strdup_printf ("wss://127.0.0.1:%u/ws", lattice_signal_server_get_port (f->server));
+
+  ws = lattice_test_ws_connect_tls (wss_uri, NULL, certificate, NULL, NULL);
+  lattice_test_ws_send (ws, "{\"type\":\"hello\",\"version\":1}");
+  welcome = lattice_test_ws_expect (ws, LATTICE_MESSAGE_WELCOME);
+  joined = join (ws, "secure", "Ada", NULL, NULL);
+
+  /* Not without trusting that certificate, and not in plain text. */
+  untrusted = lattice_test_ws_connect_tls (wss_uri, NULL, NULL, NULL, &error);
+  g_assert_null (untrusted);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  plain = lattice_test_ws_connect (f->uri, NULL, NULL, &error);
+  g_assert_null (plain);
+  g_assert_nonnull (error);
+
+  g_clear_pointer (&ws, lattice_test_ws_free);
+  for (const char *const *name = (const char *const[]) { "cert.pem", "key.pem", NULL }; *name; name++)
+    {
+      g_autofree char *path = g_build_filename (dir, *name, NULL);
+
+      g_assert_cmpint (g_remove (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_listen_busy_port (Fixture       *f,
                        gconstpointer  data)
@@ -1013,6 +1210,9 @@ main (int   argc,
   ADD ("turn-credentials", test_turn_credentials);
   ADD ("turn-without-secret", test_turn_without_secret);
   ADD ("listen-busy-port", test_listen_busy_port);
+  ADD ("password-guessing", test_password_guessing);
+  ADD ("connections-per-address", test_connections_per_address);
+  ADD ("wss", test_wss);
 
   return g_test_run ();
 }
