@@ -8,9 +8,13 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <gio/gio.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+#ifdef LATTICE_HAVE_NICE
+#include <nice/agent.h>
+#endif
 
 #include "lattice-media-engine.h"
 #include "lattice-media-enums.h"
@@ -25,6 +29,14 @@
 #define LEVEL_INTERVAL         (100 * GST_MSECOND)
 #define SILENCE_DB             (-200.0)
 #define FRAME_TIMES            128  /* enough for 120 fps */
+/* A connected peer that hears nothing for this long is FAILED (see
+ * "Silence" below; the messages say 5 s); RTCP alone arrives at least
+ * every ~1.3 s. */
+#define SILENCE_TIMEOUT_US     (5 * G_USEC_PER_SEC)
+#define RTCP_INTERVAL          (1 * GST_SECOND)
+/* ICE connected but no DTLS handshake after this long (5 s too): the
+ * path broke on the way back, or only one end believes in it. */
+#define HANDSHAKE_TIMEOUT_US   (5 * G_USEC_PER_SEC)
 
 enum {
   PROP_0,
@@ -33,6 +45,8 @@ enum {
   PROP_STATE,
   PROP_SPEAKING,
   PROP_AUDIO_LEVEL,
+  PROP_LOCAL_FINGERPRINT,
+  PROP_REMOTE_FINGERPRINT,
   N_PROPS
 };
 
@@ -73,12 +87,27 @@ struct _LatticePeer {
   GArray           *pending_candidates;  /* Candidate, before the remote description */
   gboolean          closed;
 
+  /* DTLS certificates in use, SHA-256 "AB:CD:…"; main context only. */
+  GstWebRTCDTLSTransport *dtls;
+  char             *local_fingerprint;
+  char             *remote_fingerprint;
+  GPtrArray        *announced_fingerprints;  /* sha-256 ones of the remote description */
+  gboolean          fingerprint_mismatch;
+
   /* Written by pad probes on streaming threads. */
   GMutex            stats_lock;
   LatticePeerStats  stats;
   gint64            frame_times[FRAME_TIMES];  /* ring of the last decode times */
   gboolean          first_video;
   gboolean          first_audio;
+  gint64            last_received_us;  /* any packet from the other end */
+
+  /* Silence detection and the selected candidate pair; main context only. */
+  GSource          *silence_watch;
+  gint64            connected_us;     /* when it became CONNECTED */
+  gboolean          handshake_done;   /* webrtcbin said DTLS is connected too */
+  char             *candidate_type;  /* of the selected local candidate, or NULL */
+  gboolean          stats_pending;
 };
 
 G_DEFINE_FINAL_TYPE (LatticePeer, lattice_peer, G_TYPE_OBJECT)
@@ -128,6 +157,8 @@ candidate_clear (gpointer data)
   g_free (c->candidate);
 }
 
+static void peer_watch_silence (LatticePeer *self);
+
 /* State, on the main context only. */
 static void
 peer_set_state (LatticePeer *self, LatticePeerState state)
@@ -139,7 +170,158 @@ peer_set_state (LatticePeer *self, LatticePeerState state)
     return;
   g_debug ("Peer %s: state %d -> %d", self->id, self->state, state);
   self->state = state;
+  peer_watch_silence (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* DTLS fingerprints (issue 7). webrtcbin 1.22 accepts whatever certificate
+ * the other end presents, whatever the description announced; checking it
+ * here is what makes a forged a=fingerprint fail the connection (RFC 8122). */
+
+/* SHA-256 of the certificate's DER, as SDP writes it ("AB:CD:…"). */
+static char *
+fingerprint_of_pem (const char *pem)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GByteArray) der = NULL;
+  g_autoptr(GChecksum) checksum = NULL;
+  guint8 digest[32];
+  gsize length = sizeof digest;
+  GString *text;
+
+  if (pem == NULL || *pem == '\0' ||
+      (certificate = g_tls_certificate_new_from_pem (pem, -1, NULL)) == NULL)
+    return NULL;
+  g_object_get (certificate, "certificate", &der, NULL);
+  if (der == NULL)
+    return NULL;
+  checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (checksum, der->data, der->len);
+  g_checksum_get_digest (checksum, digest, &length);
+  text = g_string_sized_new (3 * length);
+  for (gsize i = 0; i < length; i++)
+    g_string_append_printf (text, "%s%02X", i > 0 ? ":" : "", digest[i]);
+  return g_string_free (text, FALSE);
+}
+
+static void
+remember_fingerprint (LatticePeer *self, const char *value)
+{
+  g_auto(GStrv) parts = value != NULL ? g_strsplit (value, " ", 2) : NULL;
+
+  if (parts != NULL && parts[0] != NULL && parts[1] != NULL &&
+      g_ascii_strcasecmp (parts[0], "sha-256") == 0)
+    g_ptr_array_add (self->announced_fingerprints, g_strdup (g_strstrip (parts[1])));
+}
+
+/* What the remote description says the other end's certificate is. */
+static void
+remember_announced_fingerprints (LatticePeer *self, const GstSDPMessage *sdp)
+{
+  for (guint i = 0; i < gst_sdp_message_attributes_len (sdp); i++)
+    {
+      const GstSDPAttribute *attr = gst_sdp_message_get_attribute (sdp, i);
+
+      if (g_strcmp0 (attr->key, "fingerprint") == 0)
+        remember_fingerprint (self, attr->value);
+    }
+  for (guint m = 0; m < gst_sdp_message_medias_len (sdp); m++)
+    {
+      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, m);
+
+      for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++)
+        {
+          const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+
+          if (g_strcmp0 (attr->key, "fingerprint") == 0)
+            remember_fingerprint (self, attr->value);
+        }
+    }
+}
+
+static gboolean
+fingerprint_was_announced (LatticePeer *self, const char *fingerprint)
+{
+  /* every one of them: bundled m-lines share one transport */
+  for (guint i = 0; i < self->announced_fingerprints->len; i++)
+    if (g_ascii_strcasecmp (g_ptr_array_index (self->announced_fingerprints, i), fingerprint) != 0)
+      return FALSE;
+  return self->announced_fingerprints->len > 0;
+}
+
+/* On the main context, once the DTLS handshake is done. */
+static void
+peer_read_fingerprints (LatticePeer *self)
+{
+  g_autofree char *local_pem = NULL;
+  g_autofree char *remote_pem = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *remote = NULL;
+  GstWebRTCDTLSTransportState state;
+
+  if (self->closed || self->dtls == NULL || self->remote_fingerprint != NULL ||
+      self->fingerprint_mismatch)
+    return;
+  g_object_get (self->dtls, "state", &state, "certificate", &local_pem,
+                "remote-certificate", &remote_pem, NULL);
+  if (state != GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED)
+    return;
+  local = fingerprint_of_pem (local_pem);
+  remote = fingerprint_of_pem (remote_pem);
+  if (local == NULL || remote == NULL)
+    {
+      g_debug ("Peer %s: DTLS certificates unreadable; the connection stays unverified", self->id);
+      return;
+    }
+  if (!fingerprint_was_announced (self, remote))
+    {
+      /* someone between the two ends rewrote the description */
+      g_info ("Peer %s: the DTLS certificate is not the one its description announced", self->id);
+      self->fingerprint_mismatch = TRUE;
+      peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+      return;
+    }
+  self->local_fingerprint = g_steal_pointer (&local);
+  self->remote_fingerprint = g_steal_pointer (&remote);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCAL_FINGERPRINT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE_FINGERPRINT]);
+}
+
+static gboolean
+read_fingerprints_cb (gpointer data)
+{
+  PeerCall *call = data;
+
+  peer_read_fingerprints (call->peer);
+  return G_SOURCE_REMOVE;
+}
+
+/* The DTLS transport's state changed (a DTLS thread). */
+static void
+on_dtls_state (GObject *dtls, GParamSpec *pspec, gpointer user_data)
+{
+  peer_defer (LATTICE_PEER (user_data), read_fingerprints_cb, peer_call_new (user_data));
+}
+
+/* ICE is connected: the bundle's one DTLS transport exists. */
+static void
+peer_watch_dtls (LatticePeer *self)
+{
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+  g_autoptr(GstWebRTCRTPReceiver) receiver = NULL;
+
+  if (self->dtls == NULL)
+    {
+      g_signal_emit_by_name (self->webrtc, "get-transceiver", 0, &transceiver);
+      if (transceiver != NULL)
+        g_object_get (transceiver, "receiver", &receiver, NULL);
+      if (receiver != NULL)
+        g_object_get (receiver, "transport", &self->dtls, NULL);
+      if (self->dtls == NULL)
+        return;
+      g_signal_connect (self->dtls, "notify::state", G_CALLBACK (on_dtls_state), self);
+    }
+  peer_read_fingerprints (self);
 }
 
 static gboolean
@@ -148,6 +330,9 @@ set_state_cb (gpointer data)
   PeerCall *call = data;
 
   peer_set_state (call->peer, call->number);
+  /* ICE connected, and again when webrtcbin says DTLS is connected too */
+  if (call->number == LATTICE_PEER_STATE_CONNECTED && !call->peer->closed)
+    peer_watch_dtls (call->peer);
   return G_SOURCE_REMOVE;
 }
 
@@ -307,7 +492,7 @@ emit_first_frame_cb (gpointer data)
 {
   PeerCall *call = data;
 
-  if (!call->peer->closed)
+  if (!call->peer->closed && !call->peer->fingerprint_mismatch)
     g_signal_emit (call->peer, signals[SIGNAL_FIRST_FRAME], 0, call->text);
   return G_SOURCE_REMOVE;
 }
@@ -548,7 +733,10 @@ link_decoder_cb (gpointer data)
       gst_pad_remove_probe (call->pad, call->probe);
       return G_SOURCE_REMOVE;
     }
-  if (g_strcmp0 (kind, "video") == 0)
+  /* media under a certificate nobody announced is not played */
+  if (self->fingerprint_mismatch)
+    first = build_discard (self);
+  else if (g_strcmp0 (kind, "video") == 0)
     first = build_video_chain (self);
   else if (g_strcmp0 (kind, "audio") == 0)
     first = build_audio_chain (self);
@@ -587,6 +775,264 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
                      GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      hold_first_buffer, g_object_ref (user_data), g_object_unref);
+}
+
+/* Silence (issue 7). webrtcbin 1.22 and libnice do no ICE consent
+ * freshness (RFC 7675): when the path between two ends goes silent (a
+ * broken network, a frozen process) the connection stays CONNECTED for
+ * ever. So the peer watches what arrives: every packet nicesrc hands up,
+ * which is everything but libnice's own STUN (DTLS, SRTP and SRTCP). That
+ * is the broadest signal there is: it does not depend on what the other end
+ * sends (audio muted and video off close its valves, so no RTP), because
+ * its rtpbin keeps sending RTCP reports, every RTCP_INTERVAL or so here,
+ * once it has sent RTP. */
+
+/* RTP or RTCP, as opposed to DTLS (RFC 7983: first byte 128–191). */
+static gboolean
+is_rtp_or_rtcp (GstPadProbeInfo *info)
+{
+  GstBuffer *buffer = (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+                        ? gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0)
+                        : GST_PAD_PROBE_INFO_BUFFER (info);
+  guint8 first = 0;
+
+  return buffer != NULL && gst_buffer_extract (buffer, 0, &first, 1) == 1 &&
+         first >= 128 && first <= 191;
+}
+
+static GstPadProbeReturn
+note_received (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* Armed by RTP or RTCP only (see check_silence_cb). */
+  if (!is_rtp_or_rtcp (info))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&self->stats_lock);
+  self->last_received_us = now;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Probes the src pads of the transport's nicesrc elements, once. */
+static void
+probe_transport (LatticePeer *self)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  GValue item = G_VALUE_INIT;
+  GstIteratorResult result;
+
+  while ((result = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE)
+    {
+      GstElementFactory *factory;
+
+      if (result == GST_ITERATOR_RESYNC)
+        {
+          gst_iterator_resync (it);  /* a second probe on a pad does no harm */
+          continue;
+        }
+      if (result == GST_ITERATOR_ERROR)
+        break;
+      factory = gst_element_get_factory (g_value_get_object (&item));
+      if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "nicesrc"))
+        add_probe (g_value_get_object (&item), "src",
+                   GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                   note_received, self);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+/* Whether this end sends anything (even muted): two ends with nothing to
+ * send agree on inactive media, and webrtcbin 1.22 then never finishes the
+ * DTLS handshake. (Its "current-direction" does not tell: it says recvonly
+ * there.) */
+static gboolean
+sends_media (LatticePeer *self)
+{
+  GArray *transceivers = NULL;
+  gboolean active = FALSE;
+
+  g_signal_emit_by_name (self->webrtc, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers != NULL && i < transceivers->len; i++)
+    {
+      GstWebRTCRTPTransceiverDirection direction;
+
+      g_object_get (g_array_index (transceivers, GstWebRTCRTPTransceiver *, i),
+                    "direction", &direction, NULL);
+      active |= direction == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ||
+                direction == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    }
+  g_clear_pointer (&transceivers, g_array_unref);
+  return active;
+}
+
+/* ICE can succeed on one end only (seen after a network came back
+ * during the checks): that end is CONNECTED, hears nothing, and the
+ * silence watch is not armed yet. */
+static gboolean
+handshake_overdue (LatticePeer *self)
+{
+  GstWebRTCPeerConnectionState state;
+
+  if (self->handshake_done)
+    return FALSE;
+  g_object_get (self->webrtc, "connection-state", &state, NULL);
+  self->handshake_done = state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
+  return !self->handshake_done &&
+         g_get_monotonic_time () - self->connected_us >= HANDSHAKE_TIMEOUT_US &&
+         sends_media (self);
+}
+
+/* From the watch's callback, which ends with it. */
+static gboolean
+connection_lost (LatticePeer *self, const char *why)
+{
+  /* expected when a network breaks: the call rebuilds the connection */
+  g_info ("Peer %s: %s; the connection is lost", self->id, why);
+  g_clear_pointer (&self->silence_watch, g_source_unref);
+  peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+check_silence_cb (gpointer data)
+{
+  LatticePeer *self = data;
+  gint64 last;
+
+  if (handshake_overdue (self))
+    return connection_lost (self, "no DTLS handshake 5 s after ICE connected");
+  g_mutex_lock (&self->stats_lock);
+  last = self->last_received_us;
+  g_mutex_unlock (&self->stats_lock);
+  /* Armed by the first RTP or RTCP packet: until it has sent RTP once,
+   * rtpbin sends no RTCP either, so an end that joined muted with its
+   * camera off is silent from the start, and so are two ends with nothing
+   * to send at all. Once armed, RTCP keeps coming through any mute. */
+  if (last == 0 || g_get_monotonic_time () - last < SILENCE_TIMEOUT_US)
+    return G_SOURCE_CONTINUE;
+  return connection_lost (self, "nothing received for 5 s");
+}
+
+static void
+stop_silence_watch (LatticePeer *self)
+{
+  if (self->silence_watch == NULL)
+    return;
+  g_source_destroy (self->silence_watch);
+  g_clear_pointer (&self->silence_watch, g_source_unref);
+}
+
+/* Watches while CONNECTED, from the moment it becomes so. */
+static void
+peer_watch_silence (LatticePeer *self)
+{
+  if (self->state != LATTICE_PEER_STATE_CONNECTED)
+    {
+      stop_silence_watch (self);
+      return;
+    }
+  if (self->silence_watch != NULL)
+    return;
+  self->connected_us = g_get_monotonic_time ();
+  probe_transport (self);
+  self->silence_watch = g_timeout_source_new (500);
+  g_source_set_callback (self->silence_watch, check_silence_cb, self, NULL);
+  g_source_attach (self->silence_watch, self->context);
+}
+
+/* rtpbin sends RTCP every 5 s or so by default (2–6 s randomized): too
+ * rare to tell silence from a muted peer quickly. Reports every second
+ * cost a few hundred bytes a second. */
+static void
+on_rtpbin_element_added (GstBin *rtpbin, GstElement *element, gpointer user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "rtpsession"))
+    g_object_set (element, "rtcp-min-interval", (guint64) RTCP_INTERVAL, NULL);
+}
+
+/* The selected candidate pair (issue 7): whether media goes straight or
+ * through a relay, from webrtcbin's statistics. */
+
+/* The "candidate-type" of the local candidate of a "candidate-pair" entry
+ * (webrtcbin 1.22 lists the selected pair only), or NULL. */
+static char *
+selected_candidate_type (const GstStructure *stats)
+{
+  for (int i = 0; i < gst_structure_n_fields (stats); i++)
+    {
+      const GValue *value = gst_structure_get_value (stats, gst_structure_nth_field_name (stats, i));
+      const GstStructure *pair, *local;
+      const GValue *local_value;
+      GstWebRTCStatsType type;
+      const char *local_id;
+
+      if (!GST_VALUE_HOLDS_STRUCTURE (value))
+        continue;
+      pair = gst_value_get_structure (value);
+      if (!gst_structure_get_enum (pair, "type", GST_TYPE_WEBRTC_STATS_TYPE, (int *) &type) ||
+          type != GST_WEBRTC_STATS_CANDIDATE_PAIR ||
+          (local_id = gst_structure_get_string (pair, "local-candidate-id")) == NULL ||
+          (local_value = gst_structure_get_value (stats, local_id)) == NULL ||
+          !GST_VALUE_HOLDS_STRUCTURE (local_value))
+        continue;
+      local = gst_value_get_structure (local_value);
+      if (gst_structure_get_string (local, "candidate-type") != NULL)
+        return g_strdup (gst_structure_get_string (local, "candidate-type"));
+    }
+  return NULL;
+}
+
+static gboolean
+store_candidate_type_cb (gpointer data)
+{
+  PeerCall *call = data;
+  LatticePeer *self = call->peer;
+
+  self->stats_pending = FALSE;
+  /* keep the last known type through a query that found no pair */
+  if (call->text != NULL && g_strcmp0 (self->candidate_type, call->text) != 0)
+    {
+      g_free (self->candidate_type);
+      self->candidate_type = g_steal_pointer (&call->text);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* get-stats replied (webrtcbin's thread). */
+static void
+on_stats (GstPromise *promise, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  PeerCall *call = peer_call_new (self);
+  const GstStructure *reply = NULL;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply != NULL)
+    {
+      g_autofree char *text = gst_structure_to_string (reply);
+      g_debug ("Peer %s: stats %s", self->id, text);
+      call->text = selected_candidate_type (reply);
+    }
+  gst_promise_unref (promise);
+  peer_defer (self, store_candidate_type_cb, call);
+}
+
+static void
+query_candidate_type (LatticePeer *self)
+{
+  GstPromise *promise;
+
+  if (self->stats_pending || self->closed || self->state != LATTICE_PEER_STATE_CONNECTED)
+    return;
+  self->stats_pending = TRUE;
+  promise = gst_promise_new_with_change_func (on_stats, g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
 }
 
 /* Speaking. */
@@ -650,6 +1096,12 @@ lattice_peer_get_property (GObject *object, guint prop_id, GValue *value, GParam
     case PROP_AUDIO_LEVEL:
       g_value_set_double (value, self->audio_level);
       break;
+    case PROP_LOCAL_FINGERPRINT:
+      g_value_set_string (value, self->local_fingerprint);
+      break;
+    case PROP_REMOTE_FINGERPRINT:
+      g_value_set_string (value, self->remote_fingerprint);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -662,6 +1114,10 @@ lattice_peer_dispose (GObject *object)
 
   if (self->webrtc != NULL)
     g_signal_handlers_disconnect_by_data (self->webrtc, self);
+  if (self->dtls != NULL)
+    g_signal_handlers_disconnect_by_data (self->dtls, self);
+  stop_silence_watch (self);
+  g_clear_object (&self->dtls);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->bin);
   g_clear_object (&self->echo_probe);
@@ -675,6 +1131,10 @@ lattice_peer_finalize (GObject *object)
   LatticePeer *self = LATTICE_PEER (object);
 
   g_clear_pointer (&self->pending_candidates, g_array_unref);
+  g_clear_pointer (&self->announced_fingerprints, g_ptr_array_unref);
+  g_free (self->local_fingerprint);
+  g_free (self->remote_fingerprint);
+  g_free (self->candidate_type);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_clear (&self->stats_lock);
   g_free (self->id);
@@ -706,6 +1166,12 @@ lattice_peer_class_init (LatticePeerClass *klass)
   properties[PROP_AUDIO_LEVEL] =
     g_param_spec_double ("audio-level", NULL, NULL, SILENCE_DB, G_MAXDOUBLE, SILENCE_DB,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_LOCAL_FINGERPRINT] =
+    g_param_spec_string ("local-fingerprint", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_REMOTE_FINGERPRINT] =
+    g_param_spec_string ("remote-fingerprint", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_LOCAL_DESCRIPTION] =
@@ -725,6 +1191,7 @@ lattice_peer_init (LatticePeer *self)
   self->audio_level = SILENCE_DB;
   self->pending_candidates = g_array_new (FALSE, TRUE, sizeof (Candidate));
   g_array_set_clear_func (self->pending_candidates, candidate_clear);
+  self->announced_fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&self->stats_lock);
 }
 
@@ -748,7 +1215,11 @@ disable_upnp (LatticePeer *self)
 static void
 configure_webrtcbin (LatticePeer *self, const LatticePeerConfig *config)
 {
+  g_autoptr(GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
+
   disable_upnp (self);
+  if (rtpbin != NULL)
+    g_signal_connect (rtpbin, "element-added", G_CALLBACK (on_rtpbin_element_added), NULL);
   g_object_set (self->webrtc,
                 "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
                 "latency", config->latency_ms,
@@ -789,7 +1260,9 @@ lattice_peer_new (const char              *id,
                   const LatticePeerConfig *config)
 {
   LatticePeer *self = g_object_new (LATTICE_TYPE_PEER, NULL);
-  g_autofree char *name = g_strdup_printf ("peer-%s", id);
+  /* Unique per connection: a rebuilt connection's bin joins the pipeline
+   * while the old one's is still being taken out, and names must differ. */
+  g_autofree char *name = g_strdup_printf ("peer-%s-%p", id, (gpointer) self);
 
   self->id = g_strdup (id);
   self->offerer = offerer;
@@ -845,9 +1318,38 @@ lattice_peer_start (LatticePeer *self)
   peer_create_offer_once (self);
 }
 
+#ifdef LATTICE_HAVE_NICE
+static void
+on_ice_agent_closed (GObject *agent, GAsyncResult *result, gpointer user_data)
+{
+  gst_object_unref (user_data);
+}
+#endif
+
+/* webrtcbin 1.22 drops its ICE agent with TURN allocations alive: they
+ * linger on the TURN server until they expire, and libnice warns. Closing
+ * the agent releases them; webrtcbin, which runs the agent's thread, is
+ * kept until that is done. */
+static void
+release_turn_allocations (LatticePeer *self)
+{
+#ifdef LATTICE_HAVE_NICE
+  g_autoptr(GObject) ice = NULL;
+  g_autoptr(GObject) agent = NULL;
+
+  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
+  if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent != NULL && NICE_IS_AGENT (agent))
+    nice_agent_close_async (NICE_AGENT (agent), on_ice_agent_closed, gst_object_ref (self->webrtc));
+#endif
+}
+
 void
 lattice_peer_close (LatticePeer *self)
 {
+  if (!self->closed)
+    release_turn_allocations (self);
   peer_set_state (self, LATTICE_PEER_STATE_CLOSED);
   self->closed = TRUE;
   if (self->speaking)
@@ -976,6 +1478,7 @@ lattice_peer_set_remote_description (LatticePeer  *self,
   if (!self->offerer)
     promise = gst_promise_new_with_change_func (on_remote_description_set,
                                                 g_object_ref (self), g_object_unref);
+  remember_announced_fingerprints (self, desc->sdp);
   g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
   self->remote_set = TRUE;
   /* webrtcbin runs its actions in order: these follow the description. */
@@ -1025,4 +1528,27 @@ lattice_peer_get_webrtcbin (LatticePeer *self)
 {
   g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
   return self->webrtc;
+}
+
+const char *
+lattice_peer_get_local_fingerprint (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  return self->local_fingerprint;
+}
+
+const char *
+lattice_peer_get_remote_fingerprint (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  return self->remote_fingerprint;
+}
+
+const char *
+lattice_peer_get_candidate_type (LatticePeer *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+
+  query_candidate_type (self);
+  return self->candidate_type;
 }

@@ -28,7 +28,8 @@ typedef struct {
 G_DECLARE_FINAL_TYPE (LatticePeer, lattice_peer, LATTICE, PEER, GObject)
 
 /* Properties: "id", "offerer", "state" (LatticePeerState), "speaking",
- * "audio-level" (dB, peak of the last interval).
+ * "audio-level" (dB, peak of the last interval), "local-fingerprint" and
+ * "remote-fingerprint" (see below).
  *
  * Signals (main context):
  *   local-description (const char *type, const char *sdp)   type: "offer" or "answer"
@@ -53,5 +54,20 @@ void              lattice_peer_add_remote_candidate   (LatticePeer  *self,
 void              lattice_peer_get_stats     (LatticePeer       *self,
                                               LatticePeerStats  *stats);
 GstElement       *lattice_peer_get_webrtcbin (LatticePeer       *self);
+
+/* SHA-256 fingerprints ("AB:CD:…") of the DTLS certificates in use: ours,
+ * and the one the other end presented in the handshake (not merely the one
+ * its description announced). NULL until the DTLS handshake is done, after
+ * CONNECTED; both are set, with notify::, at once. If the presented
+ * certificate is not the announced one, they stay NULL and the state
+ * becomes FAILED: someone rewrote the description on the way. */
+const char       *lattice_peer_get_local_fingerprint  (LatticePeer *self);
+const char       *lattice_peer_get_remote_fingerprint (LatticePeer *self);
+
+/* The type of the local candidate of the selected ICE pair: "host",
+ * "srflx", "prflx" or "relay" (a TURN server carries the media); NULL
+ * before one is known. The value is the last one webrtcbin's statistics
+ * gave; each call asks for fresh ones, which a later call returns. */
+const char       *lattice_peer_get_candidate_type     (LatticePeer *self);
 
 G_END_DECLS
