@@ -20,6 +20,7 @@
 #include "lattice-media-enums.h"
 #include "lattice-signaling-client.h"
 #include "lattice-net-enums.h"
+#include "lattice-verification.h"
 
 struct _LatticeCall
 {
@@ -306,6 +307,33 @@ on_peer_local_candidate (LatticePeer *peer,
                                            mline, NULL, candidate);
 }
 
+/* The participant's verification code is that of its current connection:
+ * set once both DTLS fingerprints are known, cleared on any other state. */
+static void
+update_verification_code (LatticeCall *self,
+                          LatticePeer *peer)
+{
+  const char *id = lattice_peer_get_id (peer);
+  LatticeParticipant *participant = lattice_call_lookup (self, id);
+  g_autofree char *code = NULL;
+
+  /* late news from a replaced connection are not about the current one */
+  if (participant == NULL || lattice_media_engine_lookup_peer (self->engine, id) != peer)
+    return;
+  if (lattice_peer_get_state (peer) == LATTICE_PEER_STATE_CONNECTED)
+    code = lattice_verification_code (lattice_peer_get_local_fingerprint (peer),
+                                      lattice_peer_get_remote_fingerprint (peer));
+  lattice_participant_set_verification_code (participant, code);
+}
+
+static void
+on_peer_notify_fingerprint (LatticePeer *peer,
+                            GParamSpec  *pspec,
+                            LatticeCall *self)
+{
+  update_verification_code (self, peer);
+}
+
 static void
 on_peer_notify_state (LatticePeer *peer,
                       GParamSpec  *pspec,
@@ -319,6 +347,7 @@ on_peer_notify_state (LatticePeer *peer,
   lattice_participant_set_connection_state (participant, connection_state_from_peer (state));
   if (state == LATTICE_PEER_STATE_FAILED)
     schedule_rebuild (self, lattice_peer_get_id (peer));
+  update_verification_code (self, peer);
 }
 
 static void
@@ -362,6 +391,8 @@ add_peer (LatticeCall *self,
                            G_CALLBACK (on_peer_notify_speaking), self, 0);
   g_signal_connect_object (peer, "first-frame",
                            G_CALLBACK (on_peer_first_frame), self, 0);
+  g_signal_connect_object (peer, "notify::remote-fingerprint",
+                           G_CALLBACK (on_peer_notify_fingerprint), self, 0);
   on_peer_notify_state (peer, NULL, self);
   return peer;
 }
