@@ -32,6 +32,8 @@ typedef struct {
   char      *stun;
   char     **turn;
   gboolean   relay_only;
+  gboolean   muted;
+  gboolean   video_off;
   gboolean   encode_per_peer;
   gboolean   version;
 } Options;
@@ -146,6 +148,23 @@ on_participant_notify_state (LatticeParticipant *participant,
   end_event (builder);
 }
 
+/* The code to compare with the other end's, once the connection has one. */
+static void
+on_participant_notify_verification (LatticeParticipant *participant,
+                                    GParamSpec         *pspec,
+                                    Peer               *self)
+{
+  const char *code = lattice_participant_get_verification_code (participant);
+  JsonBuilder *builder;
+
+  if (code == NULL)
+    return;
+  builder = begin_event ("verification");
+  add_string (builder, "id", lattice_participant_get_id (participant));
+  add_string (builder, "code", code);
+  end_event (builder);
+}
+
 static void
 on_participant_joined (LatticeCall        *call,
                        LatticeParticipant *participant,
@@ -159,6 +178,8 @@ on_participant_joined (LatticeCall        *call,
   /* participants live no longer than the call, and the call no longer than self */
   g_signal_connect (participant, "notify::connection-state",
                     G_CALLBACK (on_participant_notify_state), self);
+  g_signal_connect (participant, "notify::verification-code",
+                    G_CALLBACK (on_participant_notify_verification), self);
 }
 
 static void
@@ -203,6 +224,8 @@ add_peer_stats (Peer        *self,
   json_builder_begin_object (builder);
   add_string (builder, "id", id);
   add_string (builder, "state", enum_nick (LATTICE_TYPE_PEER_STATE, lattice_peer_get_state (peer)));
+  /* the path of the media: host, srflx, prflx or relay (null until known) */
+  add_string (builder, "candidate", lattice_peer_get_candidate_type (peer));
   json_builder_set_member_name (builder, "video");
   json_builder_begin_object (builder);
   add_int (builder, "frames", stats.video_frames);
@@ -405,6 +428,7 @@ create_engine (const Options  *options,
                 "encode-per-peer", options->encode_per_peer,
                 NULL);
   lattice_media_engine_set_relay_only (engine, options->relay_only);
+  g_object_set (engine, "audio-muted", options->muted, "video-enabled", !options->video_off, NULL);
   return engine;
 }
 
@@ -426,6 +450,8 @@ parse_options (int       *argc,
     { "stun", 0, 0, G_OPTION_ARG_STRING, &options->stun, N_("STUN server, replacing the server’s (stun://HOST:PORT)"), N_("URI") },
     { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->turn, N_("TURN server, replacing the server’s (turn://USER:PASS@HOST:PORT); repeatable"), N_("URI") },
     { "relay-only", 0, 0, G_OPTION_ARG_NONE, &options->relay_only, N_("Use only TURN relay candidates"), NULL },
+    { "muted", 0, 0, G_OPTION_ARG_NONE, &options->muted, N_("Join with the microphone muted"), NULL },
+    { "video-off", 0, 0, G_OPTION_ARG_NONE, &options->video_off, N_("Join with the camera off"), NULL },
     { "encode-per-peer", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &options->encode_per_peer, "Development: one encoder per peer, as a browser does", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, N_("Print the version and exit"), NULL },
     { NULL }

@@ -35,6 +35,8 @@ openssl
 clang
 libclang-rt-14-dev
 glib-networking
+iproute2
+coturn
 "
 
 missing=""

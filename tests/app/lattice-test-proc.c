@@ -39,6 +39,9 @@ lattice_test_binary (const char *name)
 
 static void read_next_line (LatticeTestProc *self, GDataInputStream *stream);
 
+/* Set only for the duration of a *_start_in() call. */
+static const char *current_netns;
+
 static void
 handle_line (LatticeTestProc  *self,
              GDataInputStream *stream,
@@ -125,6 +128,16 @@ static LatticeTestProc *
 proc_start (const char *name,
             GPtrArray  *argv)
 {
+  /* the same process, run inside a network namespace: "ip netns exec"
+   * execs it, so it keeps this test as its parent (and its death signal) */
+  if (current_netns != NULL)
+    {
+      const char *prefix[] = { "ip", "netns", "exec", current_netns };
+
+      for (guint i = 0; i < G_N_ELEMENTS (prefix); i++)
+        g_ptr_array_insert (argv, i, g_strdup (prefix[i]));
+    }
+
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
   LatticeTestProc *self = g_new0 (LatticeTestProc, 1);
@@ -189,6 +202,131 @@ lattice_test_server_start (const char *const *extra_args,
 }
 
 LatticeTestProc *
+lattice_test_server_start_in (const char        *netns,
+                              const char *const *extra_args,
+                              guint             *port)
+{
+  LatticeTestProc *self;
+
+  current_netns = netns;
+  self = lattice_test_server_start (extra_args, port);
+  current_netns = NULL;
+  return self;
+}
+
+LatticeTestProc *
+lattice_test_peer_start_in (const char        *netns,
+                            const char        *name,
+                            const char        *link,
+                            const char *const *extra_args)
+{
+  LatticeTestProc *self;
+
+  current_netns = netns;
+  self = lattice_test_peer_start (name, link, extra_args);
+  current_netns = NULL;
+  return self;
+}
+
+LatticeTestProc *
+lattice_test_proc_start (const char        *name,
+                         const char *const *argv)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+
+  add_args (args, argv);
+  return proc_start (name, args);
+}
+
+guint
+lattice_test_free_port (void)
+{
+  /* a TCP port whose UDP twin is free too (TURN listens on both) */
+  for (guint attempt = 0; attempt < 20; attempt++)
+    {
+      g_autoptr(GSocket) tcp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, NULL);
+      g_autoptr(GSocket) udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                             G_SOCKET_PROTOCOL_UDP, NULL);
+      g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+      g_autoptr(GSocketAddress) bound = NULL;
+      g_autoptr(GSocketAddress) twin = NULL;
+      guint port;
+
+      g_assert_true (g_socket_bind (tcp, any, TRUE, NULL));
+      bound = g_socket_get_local_address (tcp, NULL);
+      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+      twin = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+      if (g_socket_bind (udp, twin, FALSE, NULL))
+        return port;  /* both close here, and the port stays free for a moment */
+    }
+  g_assert_not_reached ();
+}
+
+gint64
+lattice_test_now_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+gint64
+lattice_test_event_time (JsonObject *event)
+{
+  return json_object_get_int_member_with_default (event, "t", -1);
+}
+
+JsonObject *
+lattice_test_stats_peer (JsonObject *stats,
+                         const char *id)
+{
+  JsonArray *peers;
+
+  if (stats == NULL || !json_object_has_member (stats, "peers"))
+    return NULL;
+  peers = json_object_get_array_member (stats, "peers");
+  for (guint i = 0; i < json_array_get_length (peers); i++)
+    {
+      JsonObject *peer = json_array_get_object_element (peers, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (peer, "id", NULL), id) == 0)
+        return peer;
+    }
+  return NULL;
+}
+
+gint64
+lattice_test_stats_video_frames (JsonObject *stats,
+                                 const char *from)
+{
+  JsonObject *peer = lattice_test_stats_peer (stats, from);
+
+  if (peer == NULL)
+    return -1;
+  return json_object_get_int_member (json_object_get_object_member (peer, "video"), "frames");
+}
+
+JsonObject *
+lattice_test_proc_find_event (LatticeTestProc *self,
+                              gint64           since_ms,
+                              const char      *event,
+                              const char      *member,
+                              const char      *value)
+{
+  for (guint i = 0; i < self->events->len; i++)
+    {
+      JsonObject *object = g_ptr_array_index (self->events, i);
+
+      if (lattice_test_event_time (object) < since_ms ||
+          g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL), event) != 0)
+        continue;
+      if (member == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (object, member, NULL), value) == 0)
+        return object;
+    }
+  return NULL;
+}
+
+LatticeTestProc *
 lattice_test_peer_start (const char        *name,
                          const char        *link,
                          const char *const *extra_args)
@@ -212,6 +350,12 @@ on_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 gboolean
 lattice_test_wait (gboolean (*check) (gpointer data),
                    gpointer   data,
@@ -219,12 +363,16 @@ lattice_test_wait (gboolean (*check) (gpointer data),
 {
   gboolean expired = FALSE;
   guint id = g_timeout_add_seconds (timeout_s, on_deadline, &expired);
+  /* conditions on files or clocks change without any event: look again
+   * every 50 ms */
+  guint tick = g_timeout_add (50, on_tick, NULL);
   gboolean ok;
 
   while (!(ok = check (data)) && !expired)
     g_main_context_iteration (NULL, TRUE);
   if (!expired)
     g_source_remove (id);
+  g_source_remove (tick);
   return ok;
 }
 
@@ -289,20 +437,15 @@ gint64
 lattice_test_proc_video_frames (LatticeTestProc *self,
                                 const char      *from)
 {
-  JsonObject *stats = lattice_test_proc_last_event (self, "stats");
-  JsonArray *peers;
+  return lattice_test_stats_video_frames (lattice_test_proc_last_event (self, "stats"), from);
+}
 
-  if (stats == NULL || !json_object_has_member (stats, "peers"))
-    return -1;
-  peers = json_object_get_array_member (stats, "peers");
-  for (guint i = 0; i < json_array_get_length (peers); i++)
-    {
-      JsonObject *peer = json_array_get_object_element (peers, i);
+GPid
+lattice_test_proc_get_pid (LatticeTestProc *self)
+{
+  const char *identifier = g_subprocess_get_identifier (self->process);
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (peer, "id", NULL), from) == 0)
-        return json_object_get_int_member (json_object_get_object_member (peer, "video"), "frames");
-    }
-  return -1;
+  return identifier != NULL ? (GPid) g_ascii_strtoll (identifier, NULL, 10) : 0;
 }
 
 const char *
@@ -370,4 +513,155 @@ lattice_test_proc_free (LatticeTestProc *self)
   g_free (self->listening);
   g_free (self->name);
   g_free (self);
+}
+
+/* Assertions shared by the integration tests */
+
+gboolean
+lattice_test_proc_has_first_frame (LatticeTestProc *receiver,
+                 gint64           since_ms,
+                 const char      *from,
+                 const char      *kind)
+{
+  GPtrArray *events = lattice_test_proc_get_events (receiver);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      if (lattice_test_event_time (event) >= since_ms &&
+          g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), "first-frame") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (event, "from", NULL), from) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (event, "kind", NULL), kind) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct {
+  LatticeTestProc *proc;
+  gint64           since_ms;
+  const char      *event;
+  const char      *member;
+  const char      *value;
+} EventCheck;
+
+static gboolean
+saw_event (gpointer data)
+{
+  EventCheck *check = data;
+
+  return lattice_test_proc_find_event (check->proc, check->since_ms, check->event,
+                                       check->member, check->value) != NULL;
+}
+
+gint64
+lattice_test_proc_wait_event (LatticeTestProc *proc,
+            gint64           since_ms,
+            const char      *event,
+            const char      *member,
+            const char      *value,
+            guint            timeout_s)
+{
+  EventCheck check = { proc, since_ms, event, member, value };
+
+  if (!lattice_test_wait (saw_event, &check, timeout_s))
+    g_error ("%s printed no %s %s=%s in %u s", lattice_test_proc_get_name (proc),
+             event, member ? member : "", value ? value : "", timeout_s);
+  return lattice_test_event_time (lattice_test_proc_find_event (proc, since_ms, event, member, value));
+}
+
+typedef struct {
+  LatticeTestProc *proc;
+  gint64           since_ms;
+  guint            n;
+} StatsCheck;
+
+static guint
+count_stats (LatticeTestProc *proc,
+             gint64           since_ms)
+{
+  GPtrArray *events = lattice_test_proc_get_events (proc);
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      if (lattice_test_event_time (event) >= since_ms &&
+          g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), "stats") == 0)
+        n++;
+    }
+  return n;
+}
+
+static gboolean
+has_stats (gpointer data)
+{
+  StatsCheck *check = data;
+
+  return count_stats (check->proc, check->since_ms) >= check->n;
+}
+
+void
+lattice_test_proc_wait_stats (LatticeTestProc *proc,
+                              gint64           since_ms,
+                              guint            n,
+                              guint            timeout_s)
+{
+  StatsCheck check = { proc, since_ms, n };
+
+  if (!lattice_test_wait (has_stats, &check, timeout_s))
+    g_error ("%s printed fewer than %u stats in %u s", lattice_test_proc_get_name (proc), n, timeout_s);
+}
+
+guint
+lattice_test_assert_frames_rise (LatticeTestProc *receiver,
+                    LatticeTestProc *sender,
+                    gint64           from_ms,
+                    gint64           to_ms)
+{
+  GPtrArray *events = lattice_test_proc_get_events (receiver);
+  const char *id = lattice_test_proc_get_id (sender);
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) frames = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+      gint64 t = lattice_test_event_time (event);
+      gint64 n;
+
+      if (t < from_ms || t > to_ms ||
+          g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), "stats") != 0)
+        continue;
+      n = lattice_test_stats_video_frames (event, id);
+      g_assert_cmpint (n, >=, 0);
+      if (frames->len > 0)
+        g_assert_cmpint (n, >=, g_array_index (frames, gint64, frames->len - 1));
+      g_array_append_val (times, t);
+      g_array_append_val (frames, n);
+    }
+  for (guint i = 0; i < times->len; i++)
+    for (guint j = i + 1; j < times->len; j++)
+      /* 5 s: a loaded machine may starve a process for a second or two */
+      if (g_array_index (times, gint64, j) - g_array_index (times, gint64, i) >= 5000)
+        {
+          if (g_array_index (frames, gint64, j) <= g_array_index (frames, gint64, i))
+            g_error ("%s got no video from %s between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                     lattice_test_proc_get_name (receiver), lattice_test_proc_get_name (sender),
+                     g_array_index (times, gint64, i), g_array_index (times, gint64, j));
+          break;
+        }
+  return times->len;
+}
+
+void
+lattice_test_assert_clean_exit (LatticeTestProc *proc)
+{
+  lattice_test_proc_signal (proc, SIGTERM);
+  g_assert_cmpint (lattice_test_proc_wait_exit (proc, 20), ==, 0);
+  g_assert_true (lattice_test_proc_has_event (proc, "left", NULL, NULL));
+  g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "-CRITICAL **"));
+  g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "-WARNING **"));
 }

@@ -23,6 +23,32 @@ LatticeTestProc *lattice_test_peer_start      (const char        *name,
                                                const char        *link,
                                                const char *const *extra_args);
 
+/* The same, run inside network namespace @netns ("ip netns exec"; NULL:
+ * this process's namespace). */
+LatticeTestProc *lattice_test_server_start_in (const char        *netns,
+                                               const char *const *extra_args,
+                                               guint             *port);
+LatticeTestProc *lattice_test_peer_start_in   (const char        *netns,
+                                               const char        *name,
+                                               const char        *link,
+                                               const char *const *extra_args);
+/* Starts any program (@argv NULL-terminated, looked up in PATH); stdout
+ * lines that are JSON objects become its events. */
+LatticeTestProc *lattice_test_proc_start      (const char        *name,
+                                               const char *const *argv);
+/* A port on 127.0.0.1 that is free for TCP and UDP right now. */
+guint            lattice_test_free_port       (void);
+
+/* The monotonic clock in ms: the clock of the events' "t". */
+gint64           lattice_test_now_ms          (void);
+gint64           lattice_test_event_time      (JsonObject *event);
+/* The member of a "stats" event's "peers" about @id, or NULL. */
+JsonObject      *lattice_test_stats_peer      (JsonObject *stats,
+                                               const char *id);
+/* Decoded video frames from @from in a "stats" event (-1: none). */
+gint64           lattice_test_stats_video_frames (JsonObject *stats,
+                                                  const char *from);
+
 /* Iterates the main context until @check returns TRUE or @timeout_s pass. */
 gboolean         lattice_test_wait            (gboolean  (*check) (gpointer data),
                                                gpointer    data,
@@ -41,12 +67,21 @@ gboolean         lattice_test_proc_has_event  (LatticeTestProc *proc,
                                                const char      *event,
                                                const char      *member,
                                                const char      *value);
+/* The first event @event at or after @since_ms (its "t") whose string
+ * member @member is @value (@member NULL: any), or NULL. */
+JsonObject      *lattice_test_proc_find_event (LatticeTestProc *proc,
+                                               gint64           since_ms,
+                                               const char      *event,
+                                               const char      *member,
+                                               const char      *value);
 /* The participant id from the "joined" event, or NULL. */
 const char      *lattice_test_proc_get_id     (LatticeTestProc *proc);
 /* Decoded video frames from @from in the latest "stats" event (-1: none). */
 gint64           lattice_test_proc_video_frames (LatticeTestProc *proc,
                                                  const char      *from);
 const char      *lattice_test_proc_get_name   (LatticeTestProc *proc);
+/* The process id (0 once it exited); "ip netns exec" execs in place. */
+GPid             lattice_test_proc_get_pid    (LatticeTestProc *proc);
 /* Everything the process wrote to stderr so far. */
 const char      *lattice_test_proc_get_stderr (LatticeTestProc *proc);
 
@@ -58,6 +93,34 @@ int              lattice_test_proc_wait_exit  (LatticeTestProc *proc,
                                                guint            timeout_s);
 gboolean         lattice_test_proc_exited     (LatticeTestProc *proc);
 void             lattice_test_proc_free       (LatticeTestProc *proc);
+
+/* Whether @proc printed a first-frame of @kind from @from at or after @since_ms. */
+gboolean         lattice_test_proc_has_first_frame (LatticeTestProc *proc,
+                                                    gint64           since_ms,
+                                                    const char      *from,
+                                                    const char      *kind);
+/* Waits for lattice_test_proc_find_event() to find one (fails the test
+ * after @timeout_s) and returns its time. */
+gint64           lattice_test_proc_wait_event (LatticeTestProc *proc,
+                                               gint64           since_ms,
+                                               const char      *event,
+                                               const char      *member,
+                                               const char      *value,
+                                               guint            timeout_s);
+/* Waits until @proc printed @n stats events at or after @since_ms. */
+void             lattice_test_proc_wait_stats (LatticeTestProc *proc,
+                                               gint64           since_ms,
+                                               guint            n,
+                                               guint            timeout_s);
+/* The video frames @receiver decoded from @sender, in its stats events
+ * over [@from_ms, @to_ms], never went down and rose over every 5 s.
+ * Returns how many stats events it looked at. */
+guint            lattice_test_assert_frames_rise (LatticeTestProc *receiver,
+                                                  LatticeTestProc *sender,
+                                                  gint64           from_ms,
+                                                  gint64           to_ms);
+/* SIGTERM: it leaves, exits with 0, with no warning nor critical. */
+void             lattice_test_assert_clean_exit (LatticeTestProc *proc);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LatticeTestProc, lattice_test_proc_free)
 
