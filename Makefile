@@ -1,7 +1,7 @@
 # A thin wrapper around meson for the README's two commands:
 #   make run    installs what is missing, builds, starts the app
-#   make test   the same set-up, then the whole test suite (and the
-#               sanitizer build of net/)
+#   make test   the same set-up, then the whole test suite, the net/
+#               tests again under ASan/UBSan, and each fuzzer for 20 s
 BUILDDIR      ?= _build
 ASAN_BUILDDIR ?= _build-asan
 FUZZ_BUILDDIR ?= _build-fuzz
@@ -9,7 +9,7 @@ FUZZ_SECONDS  ?= 300
 FUZZERS       := protocol link server
 MESON_ARGS    ?=
 
-.PHONY: all deps build run test test-main test-asan fuzz test-fuzz bench clean
+.PHONY: all deps build run test test-asan fuzz test-fuzz bench clean
 
 all: build
 
@@ -23,13 +23,7 @@ build: deps $(BUILDDIR)/build.ninja
 	meson compile -C $(BUILDDIR)
 
 run: build
-	@if [ -x $(BUILDDIR)/ui/lattice ]; then \
-	  exec $(BUILDDIR)/ui/lattice; \
-	else \
-	  echo "The desktop app is not built yet; starting lattice-server on 127.0.0.1:8787."; \
-	  echo "Join with: $(BUILDDIR)/app/lattice-peer http://127.0.0.1:8787/demo"; \
-	  exec $(BUILDDIR)/app/lattice-server --host 127.0.0.1 --port 8787; \
-	fi
+	$(BUILDDIR)/ui/lattice
 
 test: build
 	@status=0; \
