@@ -35,6 +35,7 @@ typedef struct {
   gboolean   muted;
   gboolean   video_off;
   gboolean   encode_per_peer;
+  gboolean   stamp_time;
   gboolean   version;
 } Options;
 
@@ -48,6 +49,7 @@ typedef struct {
   guint        quit_id;
   int          exit_code;
   gboolean     leaving;
+  gboolean     stamp_time;
 } Peer;
 
 /* ------------------------------------------------------------------ */
@@ -208,6 +210,20 @@ on_first_frame (LatticeCall        *call,
   end_event (builder);
 }
 
+/* Glass-to-glass samples of the frames decoded since the last stats line. */
+static void
+add_latency (JsonBuilder *builder,
+             LatticePeer *peer)
+{
+  g_autoptr(GArray) samples = lattice_peer_take_latency_samples (peer);
+
+  json_builder_set_member_name (builder, "latency");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < samples->len; i++)
+    json_builder_add_double_value (builder, g_array_index (samples, double, i));
+  json_builder_end_array (builder);
+}
+
 static void
 add_peer_stats (Peer        *self,
                 JsonBuilder *builder,
@@ -240,6 +256,8 @@ add_peer_stats (Peer        *self,
   json_builder_set_member_name (builder, "rate");
   json_builder_add_double_value (builder, (stats.audio_buffers - MIN (previous, stats.audio_buffers)) / interval_s);
   json_builder_end_object (builder);
+  if (self->stamp_time)
+    add_latency (builder, peer);
   json_builder_end_object (builder);
 }
 
@@ -426,6 +444,7 @@ create_engine (const Options  *options,
                 "framerate", options->fps,
                 "latency", options->latency,
                 "encode-per-peer", options->encode_per_peer,
+                "stamp-time", options->stamp_time,
                 NULL);
   lattice_media_engine_set_relay_only (engine, options->relay_only);
   g_object_set (engine, "audio-muted", options->muted, "video-enabled", !options->video_off, NULL);
@@ -453,6 +472,7 @@ parse_options (int       *argc,
     { "muted", 0, 0, G_OPTION_ARG_NONE, &options->muted, N_("Join with the microphone muted"), NULL },
     { "video-off", 0, 0, G_OPTION_ARG_NONE, &options->video_off, N_("Join with the camera off"), NULL },
     { "encode-per-peer", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &options->encode_per_peer, "Development: one encoder per peer, as a browser does", NULL },
+    { "stamp-time", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &options->stamp_time, "Benchmarks: stamp sent frames, report glass-to-glass latency in stats", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -504,6 +524,7 @@ run (Options *options,
 
   self.loop = g_main_loop_new (NULL, FALSE);
   self.audio_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self.stamp_time = options->stamp_time;
   self.call = lattice_call_new (engine);
   if (options->stun != NULL || options->turn != NULL)
     lattice_call_set_ice_servers (self.call, options->stun, (const char *const *) options->turn);

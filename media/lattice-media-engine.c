@@ -14,6 +14,7 @@
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
 #include "lattice-peer-private.h"
+#include "lattice-stamp.h"
 
 #define VIDEO_PAYLOAD 96
 #define AUDIO_PAYLOAD 111
@@ -38,6 +39,7 @@ enum {
   PROP_VIDEO_ENABLED,
   PROP_SELF_VIEW_SINK,
   PROP_ECHO_CANCEL,
+  PROP_STAMP_TIME,
   N_PROPS
 };
 
@@ -86,6 +88,7 @@ struct _LatticeMediaEngine {
   gboolean            audio_muted;
   gboolean            video_enabled;
   gboolean            echo_cancel;
+  gboolean            stamp_time;
   GstElement         *self_view_sink;
 
   char               *stun_server;
@@ -371,6 +374,32 @@ make_tee (const char *name)
   return tee;
 }
 
+/* Benchmarks: the time a frame leaves capture, drawn into it before the
+ * encoder, for the receivers to measure glass-to-glass latency. */
+static GstPadProbeReturn
+stamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo video_info;
+  GstBuffer *buffer;
+
+  if (caps == NULL || !gst_video_info_from_caps (&video_info, caps))
+    return GST_PAD_PROBE_OK;
+  /* videorate may push one buffer twice: draw on a copy then */
+  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  lattice_stamp_write_buffer (buffer, &video_info, g_get_monotonic_time ());
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_stamp_probe (GstElement *raw_tee)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (raw_tee, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_frame, NULL, NULL);
+}
+
 static void
 add_self_view (LatticeMediaEngine *self, GstElement *raw_tee)
 {
@@ -430,6 +459,8 @@ build_video (LatticeMediaEngine *self, GError **error)
     }
   if (self->self_view_sink != NULL)
     add_self_view (self, raw_tee);
+  if (self->stamp_time)
+    add_stamp_probe (raw_tee);
   return TRUE;
 }
 
@@ -601,6 +632,7 @@ create_peer (LatticeMediaEngine *self, const char *peer_id, gboolean offerer)
     .echo_probe = self->echo_probe,
     .create_sink = create_sink,
     .sink_data = self,
+    .read_stamps = self->stamp_time,
   };
 
   return lattice_peer_new (peer_id, offerer, self->context, &config);
@@ -835,6 +867,7 @@ lattice_media_engine_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_VIDEO_ENABLED: g_value_set_boolean (value, self->video_enabled); break;
     case PROP_SELF_VIEW_SINK: g_value_set_object (value, self->self_view_sink); break;
     case PROP_ECHO_CANCEL: g_value_set_boolean (value, self->echo_cancel); break;
+    case PROP_STAMP_TIME: g_value_set_boolean (value, self->stamp_time); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -890,6 +923,7 @@ lattice_media_engine_set_property (GObject *object, guint prop_id, const GValue 
     case PROP_VIDEO_ENABLED: lattice_media_engine_set_video_enabled (self, g_value_get_boolean (value)); break;
     case PROP_SELF_VIEW_SINK: set_self_view_sink (self, g_value_get_object (value)); break;
     case PROP_ECHO_CANCEL: set_uint (self, (guint *) &self->echo_cancel, g_value_get_boolean (value), prop_id); break;
+    case PROP_STAMP_TIME: set_uint (self, (guint *) &self->stamp_time, g_value_get_boolean (value), prop_id); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1005,6 +1039,7 @@ lattice_media_engine_class_init (LatticeMediaEngineClass *klass)
   properties[PROP_VIDEO_ENABLED] = bool_pspec ("video-enabled", TRUE);
   properties[PROP_SELF_VIEW_SINK] = object_pspec ("self-view-sink", GST_TYPE_ELEMENT);
   properties[PROP_ECHO_CANCEL] = bool_pspec ("echo-cancel", FALSE);
+  properties[PROP_STAMP_TIME] = bool_pspec ("stamp-time", FALSE);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   install_signals (object_class);

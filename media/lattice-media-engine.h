@@ -48,7 +48,9 @@ G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_E
  * while running), "width", "height", "framerate", "latency" (ms, jitterbuffer),
  * "encode-per-peer" (development: one encoder per peer, as a browser does),
  * "audio-muted", "video-enabled" (change any time; no renegotiation),
- * "self-view-sink" (GstElement, optional), "echo-cancel".
+ * "self-view-sink" (GstElement, optional), "echo-cancel",
+ * "stamp-time" (benchmarks: draw the capture time into sent frames and
+ * measure latency on received ones, see lattice_peer_take_latency_samples()).
  *
  * Signals:
  *   GstElement *create-video-sink (const char *peer_id)  return a new sink or NULL (fakesink)

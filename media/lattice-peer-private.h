@@ -22,6 +22,7 @@ typedef struct {
   GstElement         *echo_probe;  /* webrtcechoprobe for the audio chain if free, or NULL */
   LatticePeerSinkFunc create_sink;
   gpointer            sink_data;
+  gboolean            read_stamps; /* latency samples from stamped frames (lattice-stamp.h) */
 } LatticePeerConfig;
 
 LatticePeer *lattice_peer_new             (const char              *id,

@@ -20,6 +20,7 @@
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
 #include "lattice-peer-private.h"
+#include "lattice-stamp.h"
 
 /* "speaking": above the threshold for SPEAKING_ON intervals of the level
  * element (100 ms each) turns it on, below for SPEAKING_OFF turns it off. */
@@ -27,6 +28,7 @@
 #define SPEAKING_ON            2
 #define SPEAKING_OFF           5
 #define LEVEL_INTERVAL         (100 * GST_MSECOND)
+#define MAX_LATENCY_SAMPLES  100000
 #define SILENCE_DB             (-200.0)
 #define FRAME_TIMES            128  /* enough for 120 fps */
 /* A connected peer that hears nothing for this long is FAILED (see
@@ -100,6 +102,8 @@ struct _LatticePeer {
   gint64            frame_times[FRAME_TIMES];  /* ring of the last decode times */
   gboolean          first_video;
   gboolean          first_audio;
+  gboolean          read_stamps;
+  GArray           *latency_samples;  /* double, ms; under stats_lock */
   gint64            last_received_us;  /* any packet from the other end */
 
   /* Silence detection and the selected candidate pair; main context only. */
@@ -583,6 +587,29 @@ count_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Glass-to-glass: the sender drew its monotonic clock into the frame before
+ * encoding (lattice-stamp.h); on one machine both ends share that clock. */
+static GstPadProbeReturn
+read_stamp (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeer *self = user_data;
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo video_info;
+  guint64 stamp;
+  double ms;
+
+  if (caps == NULL || !gst_video_info_from_caps (&video_info, caps) ||
+      !lattice_stamp_read_buffer (GST_PAD_PROBE_INFO_BUFFER (info), &video_info, &stamp))
+    return GST_PAD_PROBE_OK;
+  ms = (g_get_monotonic_time () - (gint64) stamp) / 1000.0;
+  g_mutex_lock (&self->stats_lock);
+  /* bounded, should nobody take them */
+  if (self->latency_samples->len < MAX_LATENCY_SAMPLES)
+    g_array_append_val (self->latency_samples, ms);
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 add_probe (GstElement *element, const char *pad_name, GstPadProbeType type,
            GstPadProbeCallback func, LatticePeer *self)
@@ -648,6 +675,8 @@ build_video_chain (LatticePeer *self)
   add_probe (elements[0], "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
              count_video_bytes, self);
   add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, count_video_frame, self);
+  if (self->read_stamps)
+    add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, read_stamp, self);
   return elements[0];
 }
 
@@ -1136,6 +1165,7 @@ lattice_peer_finalize (GObject *object)
   g_free (self->remote_fingerprint);
   g_free (self->candidate_type);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->latency_samples, g_array_unref);
   g_mutex_clear (&self->stats_lock);
   g_free (self->id);
 
@@ -1193,6 +1223,7 @@ lattice_peer_init (LatticePeer *self)
   g_array_set_clear_func (self->pending_candidates, candidate_clear);
   self->announced_fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&self->stats_lock);
+  self->latency_samples = g_array_new (FALSE, FALSE, sizeof (double));
 }
 
 /* Private API for the engine. */
@@ -1270,6 +1301,7 @@ lattice_peer_new (const char              *id,
   self->echo_probe = config->echo_probe ? gst_object_ref (config->echo_probe) : NULL;
   self->create_sink = config->create_sink;
   self->sink_data = config->sink_data;
+  self->read_stamps = config->read_stamps;
 
   self->bin = GST_BIN (gst_object_ref_sink (gst_bin_new (name)));
   self->webrtc = gst_object_ref (make_element ("webrtcbin", "webrtcbin"));
@@ -1551,4 +1583,18 @@ lattice_peer_get_candidate_type (LatticePeer *self)
 
   query_candidate_type (self);
   return self->candidate_type;
+}
+
+GArray *
+lattice_peer_take_latency_samples (LatticePeer *self)
+{
+  GArray *samples;
+
+  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+
+  g_mutex_lock (&self->stats_lock);
+  samples = g_steal_pointer (&self->latency_samples);
+  self->latency_samples = g_array_new (FALSE, FALSE, sizeof (double));
+  g_mutex_unlock (&self->stats_lock);
+  return samples;
 }

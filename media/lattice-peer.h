@@ -54,6 +54,9 @@ void              lattice_peer_add_remote_candidate   (LatticePeer  *self,
 void              lattice_peer_get_stats     (LatticePeer       *self,
                                               LatticePeerStats  *stats);
 GstElement       *lattice_peer_get_webrtcbin (LatticePeer       *self);
+/* Benchmarks (engine "stamp-time" on both sides): glass-to-glass latency of
+ * each video frame decoded since the last call, in ms (double). Transfer full. */
+GArray           *lattice_peer_take_latency_samples (LatticePeer *self);
 
 /* SHA-256 fingerprints ("AB:CD:…") of the DTLS certificates in use: ours,
  * and the one the other end presented in the handshake (not merely the one

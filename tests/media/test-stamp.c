@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lattice-stamp.h"
+#include "media-test-utils.h"
 
 #define N_FRAMES     90
 #define FRAMERATE    30
@@ -319,6 +320,77 @@ test_vp8_160x90 (void)
   check_vp8_round_trip (160, 90, 150000);
 }
 
+/* ------------------------------------------------------------------ */
+/* The engine's hook: "stamp-time" on both ends of a real call        */
+
+static LatticeMediaEngine *
+engine_new (gboolean stamp_time)
+{
+  LatticeMediaEngine *engine = lattice_media_engine_new (LATTICE_MEDIA_SOURCE_TEST,
+                                                         LATTICE_MEDIA_SOURCE_TEST);
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (engine, "stamp-time", stamp_time, NULL);
+  g_assert_true (lattice_media_engine_start (engine, &error));
+  g_assert_no_error (error);
+  return engine;
+}
+
+/* Latency samples of the frames @peer decodes while @count more arrive. */
+static GArray *
+latency_over_frames (LatticePeer *peer,
+                     guint        count)
+{
+  g_array_unref (lattice_peer_take_latency_samples (peer));
+  g_assert_true (media_test_wait_video (peer, count));
+  return lattice_peer_take_latency_samples (peer);
+}
+
+static void
+test_engine_samples (void)
+{
+  LatticeMediaEngine *a = engine_new (TRUE);
+  LatticeMediaEngine *b = engine_new (TRUE);
+  LatticePeer *a_on_b = NULL;
+  LatticePeer *b_on_a = media_test_connect (a, "A", b, "B", &a_on_b);
+  g_autoptr(GArray) samples = NULL;
+  g_autoptr(GArray) again = NULL;
+
+  media_test_wait_flowing (b_on_a);
+  media_test_wait_flowing (a_on_b);
+  samples = latency_over_frames (b_on_a, 30);
+  /* decoded frames give samples; none is from the future */
+  g_assert_cmpuint (samples->len, >, 0);
+  for (guint i = 0; i < samples->len; i++)
+    g_assert_cmpfloat (g_array_index (samples, double, i), >=, 0.0);
+  g_clear_pointer (&samples, g_array_unref);
+  samples = latency_over_frames (a_on_b, 30);
+  g_assert_cmpuint (samples->len, >, 0);
+  /* taking empties the list */
+  again = lattice_peer_take_latency_samples (a_on_b);
+  g_assert_cmpuint (again->len, <=, 2);
+
+  g_assert_finalize_object (a);
+  g_assert_finalize_object (b);
+}
+
+/* Without the property nothing is stamped, so nothing is measured. */
+static void
+test_engine_off (void)
+{
+  LatticeMediaEngine *a = engine_new (FALSE);
+  LatticeMediaEngine *b = engine_new (FALSE);
+  LatticePeer *b_on_a = media_test_connect (a, "A", b, "B", NULL);
+  g_autoptr(GArray) samples = NULL;
+
+  media_test_wait_flowing (b_on_a);
+  samples = latency_over_frames (b_on_a, 30);
+  g_assert_cmpuint (samples->len, ==, 0);
+
+  g_assert_finalize_object (a);
+  g_assert_finalize_object (b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -334,5 +406,7 @@ main (int   argc,
   g_test_add_func ("/stamp/vp8/640x360", test_vp8_640x360);
   g_test_add_func ("/stamp/vp8/640x360-300kbps", test_vp8_low_bitrate);
   g_test_add_func ("/stamp/vp8/160x90", test_vp8_160x90);
+  g_test_add_func ("/stamp/engine/samples", test_engine_samples);
+  g_test_add_func ("/stamp/engine/off", test_engine_off);
   return g_test_run ();
 }
