@@ -74,7 +74,7 @@ test-fuzz:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 # The benchmarks (docs/BENCHMARKS.md): real lattice-peer processes on
-# 127.0.0.1, about 15 minutes; figures go to bench/results/latest.json.
+# 127.0.0.1, about 10 minutes; figures go to bench/results/latest.json.
 bench: build
 	meson compile -C $(BUILDDIR) bench
 
