@@ -17,29 +17,7 @@
 #include "lattice-signal-server.h"
 #include "lattice-signaling-client.h"
 
-/* Generous: the suite runs under sanitizers and on busy machines. */
-#define WAIT_TIMEOUT_S 30
-
-/* Iterates the default main context until @cond holds or the timeout
- * passes; no sleeping, no timing asserts. */
-#define wait_until(cond) G_STMT_START {                                   \
-    gboolean timed_out_ = FALSE;                                          \
-    GSource *timer_ = g_timeout_source_new_seconds (WAIT_TIMEOUT_S);      \
-    g_source_set_callback (timer_, set_flag, &timed_out_, NULL);          \
-    g_source_attach (timer_, NULL);                                       \
-    while (!(cond) && !timed_out_)                                        \
-      g_main_context_iteration (NULL, TRUE);                              \
-    g_source_destroy (timer_);                                            \
-    g_source_unref (timer_);                                              \
-    g_assert_true (cond);                                                 \
-  } G_STMT_END
-
-static gboolean
-set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
+#include "lattice-test-wait.h"
 
 /* One host certificate for the whole run: making keys is the slow part. */
 static char *cert_dir;
