@@ -31,6 +31,7 @@ struct _LatticeHostile {
   LatticeHostileRole       role;
   guint                    n_messages;
   guint                    max_message_size;
+  guint                    pause_ms;
   GRand                   *rand;
 
   SoupSession             *session;
@@ -471,6 +472,16 @@ handshake_step (LatticeHostile *self,
   send_window (self);
 }
 
+static gboolean
+on_pause_over (gpointer user_data)
+{
+  LatticeHostile *self = user_data;
+
+  g_clear_pointer (&self->timer, g_source_unref);
+  send_window (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_answer (LatticeHostile *self,
            LatticeMessage *message)
@@ -483,7 +494,11 @@ on_answer (LatticeHostile *self,
     }
 
   self->stats.errors++;
-  if (--self->outstanding == 0)
+  if (--self->outstanding > 0)
+    return;
+  if (self->pause_ms > 0)
+    set_timer (self, self->pause_ms, on_pause_over);
+  else
     send_window (self);
 }
 
@@ -661,6 +676,13 @@ lattice_hostile_new (const char         *ws_uri,
   self->members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->phase = PHASE_CONNECTING;
   return self;
+}
+
+void
+lattice_hostile_set_pause (LatticeHostile *self,
+                           guint           ms)
+{
+  self->pause_ms = ms;
 }
 
 void

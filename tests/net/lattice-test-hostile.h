@@ -52,6 +52,11 @@ LatticeHostile            *lattice_hostile_new       (const char         *ws_uri
                                                       guint               n_messages,
                                                       guint               max_message_size,
                                                       guint32             seed);
+/* Waits @ms after each window of bad messages was answered before sending
+ * the next (default 0: at once), so the same messages span a while: long
+ * enough, say, to watch a call beside them. Before lattice_hostile_start(). */
+void                       lattice_hostile_set_pause (LatticeHostile     *self,
+                                                      guint               ms);
 /* Connects and sends until n_messages were sent and answered or lost. */
 void                       lattice_hostile_start     (LatticeHostile     *self);
 gboolean                   lattice_hostile_is_done   (LatticeHostile     *self);
