@@ -699,7 +699,21 @@ call_error_from_client (const GError *error)
   if (error == NULL)
     return g_error_new_literal (LATTICE_CALL_ERROR, code, _("The signaling server closed the connection"));
 
-  if (error->domain == LATTICE_PROTOCOL_ERROR)
+  if (error->domain == LATTICE_SIGNALING_ERROR)
+    {
+      switch (error->code)
+        {
+        case LATTICE_SIGNALING_ERROR_CERTIFICATE_UNTRUSTED:
+          code = LATTICE_CALL_ERROR_CERTIFICATE_UNTRUSTED;
+          break;
+        case LATTICE_SIGNALING_ERROR_CERTIFICATE_MISMATCH:
+          code = LATTICE_CALL_ERROR_CERTIFICATE_MISMATCH;
+          break;
+        default:
+          break;
+        }
+    }
+  else if (error->domain == LATTICE_PROTOCOL_ERROR)
     {
       switch (error->code)
         {
@@ -1083,6 +1097,16 @@ lattice_call_dup_invite_link (LatticeCall *self)
 {
   g_return_val_if_fail (LATTICE_IS_CALL (self), NULL);
   return self->link != NULL ? lattice_link_to_string (self->link) : NULL;
+}
+
+char *
+lattice_call_dup_server_fingerprint (LatticeCall *self)
+{
+  g_return_val_if_fail (LATTICE_IS_CALL (self), NULL);
+
+  if (self->client == NULL)
+    return NULL;
+  return g_strdup (lattice_signaling_client_get_peer_certificate_fingerprint (self->client));
 }
 
 LatticeMediaEngine *

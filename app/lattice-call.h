@@ -31,6 +31,11 @@ typedef enum {
   LATTICE_CALL_ERROR_VERSION,
   LATTICE_CALL_ERROR_MEDIA,
   LATTICE_CALL_ERROR_FAILED,
+  /* A self-signed (or otherwise unvouched) server and no pin: the UI may
+   * ask the user, see lattice_call_dup_server_fingerprint(). */
+  LATTICE_CALL_ERROR_CERTIFICATE_UNTRUSTED,
+  /* Not the pinned certificate: maybe an attack; never to be overridden. */
+  LATTICE_CALL_ERROR_CERTIFICATE_MISMATCH,
 } LatticeCallError;
 GQuark lattice_call_error_quark (void);
 
@@ -68,6 +73,9 @@ LatticeParticipant *lattice_call_lookup           (LatticeCall        *self,
                                                    const char         *id);
 const char         *lattice_call_get_room         (LatticeCall        *self);
 char               *lattice_call_dup_invite_link  (LatticeCall        *self);
+/* The fingerprint ("sha256:…") of the certificate the server presented on
+ * the last TLS connection attempt, accepted or not; NULL before any. */
+char               *lattice_call_dup_server_fingerprint (LatticeCall  *self);
 LatticeMediaEngine *lattice_call_get_engine       (LatticeCall        *self);
 
 /* Local STUN/TURN servers (webrtcbin's forms, see lattice-ice.h); when set,

@@ -15,7 +15,9 @@
 #include <glib-unix.h>
 
 #include "lattice-application.h"
+#include "lattice-certificate.h"
 #include "lattice-debug-report.h"
+#include "lattice-lan-address.h"
 #include "lattice-preferences-window.h"
 #include "lattice-settings.h"
 #include "lattice-signal-server.h"
@@ -31,6 +33,7 @@ struct _LatticeApplication
   LatticeMediaSource video_source;
   LatticeMediaSource audio_source;
   LatticeSignalServer *server;
+  char *server_fingerprint;  /* the hosted server's certificate, NULL: plain ws */
   LatticeDebugReport *debug_report;
   guint sigterm_id;
   guint sigint_id;
@@ -297,6 +300,7 @@ lattice_application_shutdown (GApplication *application)
   if (self->server != NULL)
     lattice_signal_server_stop (self->server);
   g_clear_object (&self->server);
+  g_clear_pointer (&self->server_fingerprint, g_free);
 
   G_APPLICATION_CLASS (lattice_application_parent_class)->shutdown (application);
 }
@@ -353,6 +357,30 @@ lattice_application_get_audio_source (LatticeApplication *self)
   return self->audio_source;
 }
 
+/* The certificate is kept between runs so the links already shared stay
+ * valid. Without one the room is still hosted, over plain ws: hosting must
+ * not fail for lack of encryption, and the window tells the user. */
+static void
+use_certificate (LatticeApplication  *self,
+                 LatticeSignalServer *server)
+{
+  g_autofree char *directory = g_build_filename (g_get_user_data_dir (), "lattice", NULL);
+  g_autofree char *lan = lattice_lan_address_dup ();
+  const char *lan_ips[] = { lan, NULL };
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+
+  certificate = lattice_certificate_load_or_create (directory, NULL, lan != NULL ? lan_ips : NULL, &error);
+  if (certificate == NULL)
+    {
+      g_message ("Hosting without TLS, the invite link is unencrypted: %s", error->message);
+      return;
+    }
+  g_object_set (server, "tls-certificate", certificate, NULL);
+  g_free (self->server_fingerprint);
+  self->server_fingerprint = lattice_certificate_get_fingerprint (certificate);
+}
+
 guint
 lattice_application_ensure_server (LatticeApplication  *self,
                                    GError             **error)
@@ -370,6 +398,7 @@ lattice_application_ensure_server (LatticeApplication  *self,
   settings = g_settings_new (LATTICE_SETTINGS_SCHEMA);
   port = g_settings_get_uint (settings, "host-port");
   server = lattice_signal_server_new ();
+  use_certificate (self, server);
   /* Every interface, so others on the LAN reach it; a busy port is no reason to fail. */
   if (!lattice_signal_server_listen (server, "0.0.0.0", port, &local_error))
     {
@@ -379,4 +408,12 @@ lattice_application_ensure_server (LatticeApplication  *self,
     }
   self->server = g_steal_pointer (&server);
   return lattice_signal_server_get_port (self->server);
+}
+
+const char *
+lattice_application_get_server_fingerprint (LatticeApplication *self)
+{
+  g_return_val_if_fail (LATTICE_IS_APPLICATION (self), NULL);
+
+  return self->server != NULL ? self->server_fingerprint : NULL;
 }

@@ -21,5 +21,8 @@ LatticeMediaSource  lattice_application_get_audio_source (LatticeApplication *se
  * port when that one is busy) and returns its port, or 0 with @error. */
 guint               lattice_application_ensure_server    (LatticeApplication *self,
                                                           GError            **error);
+/* The pin ("sha256:…") of the hosted server's certificate; NULL when it
+ * serves plain ws (no certificate could be made) or does not run. */
+const char         *lattice_application_get_server_fingerprint (LatticeApplication *self);
 
 G_END_DECLS

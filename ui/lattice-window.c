@@ -20,6 +20,7 @@
 #include "lattice-join-page.h"
 #include "lattice-lan-address.h"
 #include "lattice-link.h"
+#include "lattice-trust-store.h"
 #include "lattice-paintable-sink.h"
 #include "lattice-settings.h"
 #include "lattice-window.h"
@@ -526,6 +527,67 @@ ask_password (LatticeWindow *self)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* --- trusting a server ------------------------------------------------ */
+
+static void join (LatticeWindow *self, const char *link, const char *name, gboolean hosting);
+
+static void
+on_trust_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   LatticeWindow    *self)
+{
+  const char *fingerprint = g_object_get_data (G_OBJECT (dialog), "fingerprint");
+  const char *link = g_object_get_data (G_OBJECT (dialog), "link");
+  g_autoptr(LatticeLink) parsed = NULL;
+  g_autofree char *pinned = NULL;
+  g_autofree char *name = NULL;
+
+  if (!g_str_equal (response, "trust"))
+    return;
+  parsed = lattice_link_parse (link, NULL);
+  g_return_if_fail (parsed != NULL && parsed->tls);
+  lattice_trust_store_remember (self->settings, parsed->host, parsed->port, fingerprint);
+  lattice_link_set_fingerprint (parsed, fingerprint);
+  pinned = lattice_link_to_string (parsed);
+  name = g_strdup (self->name);
+  join (self, pinned, name, FALSE);
+}
+
+/* No authority vouches for the server: only the person can, by comparing
+ * the fingerprint with what the host sees (docs/PROTOCOL.md, "Trust"). */
+static gboolean
+ask_trust (LatticeWindow *self,
+           const char    *fingerprint)
+{
+  g_autoptr(LatticeLink) parsed = lattice_link_parse (self->link, NULL);
+  g_autofree char *server = NULL;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+  GtkWidget *label;
+
+  if (parsed == NULL || !parsed->tls || !lattice_fingerprint_is_valid (fingerprint))
+    return FALSE;
+  server = lattice_trust_store_key (parsed->host, parsed->port);
+  /* Translators: %s is the server, as "host:port" */
+  body = g_strdup_printf (_("No authority vouches for the certificate of %s. Compare its fingerprint, below, with the one the host of the call sees; trust the server only if they are the same."), server);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Trust This Server?"), body));
+  label = gtk_label_new (fingerprint);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_CHAR);
+  gtk_widget_add_css_class (label, "monospace");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Certificate fingerprint"), -1);
+  adw_message_dialog_set_extra_child (dialog, label);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "trust", _("_Trust and Join"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "trust", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "fingerprint", g_strdup (fingerprint), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "link", g_strdup (self->link), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_trust_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
 /* A heading and what to do, for the errors a person can act on. */
 static void
 describe_error (const GError  *error,
@@ -552,6 +614,14 @@ describe_error (const GError  *error,
       case LATTICE_CALL_ERROR_BAD_LINK:
         *heading = _("Invalid Room Link");
         *advice = _("Ask for the link again: it should look like lattice://example.org/room.");
+        break;
+      case LATTICE_CALL_ERROR_CERTIFICATE_MISMATCH:
+        *heading = _("The Server’s Certificate Does Not Match");
+        *advice = _("The server did not present the certificate this link or your earlier decision expects. Someone may be intercepting the connection: do not join, and ask the host for a new link.");
+        break;
+      case LATTICE_CALL_ERROR_CERTIFICATE_UNTRUSTED:
+        *heading = _("The Server Is Not Trusted");
+        *advice = _("Ask the host for a link that includes the server’s fingerprint.");
         break;
       case LATTICE_CALL_ERROR_WRONG_PASSWORD:
       case LATTICE_CALL_ERROR_MEDIA:
@@ -587,11 +657,15 @@ show_error (LatticeWindow *self,
   const char *heading, *advice;
   g_autofree char *body = NULL;
   g_autofree char *link = g_strdup (self->link);
+  g_autofree char *fingerprint = NULL;
   GtkWidget *dialog;
 
   if (try_fallback (self, error))
     return;
   g_message ("Call failed: %s (%s %d)", error->message, g_quark_to_string (error->domain), error->code);
+  /* the call goes with drop_call(), and with it what the server presented */
+  if (self->call != NULL)
+    fingerprint = lattice_call_dup_server_fingerprint (self->call);
   drop_call (self);
   set_page (self, "join");
   lattice_join_page_set_link (self->join_page, link);
@@ -600,6 +674,9 @@ show_error (LatticeWindow *self,
       ask_password (self);
       return;
     }
+  if (g_error_matches (error, LATTICE_CALL_ERROR, LATTICE_CALL_ERROR_CERTIFICATE_UNTRUSTED) &&
+      ask_trust (self, fingerprint))
+    return;
   describe_error (error, &heading, &advice);
   body = advice ? g_strdup_printf ("%s\n\n%s", error->message, advice) : g_strdup (error->message);
   dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
@@ -675,6 +752,20 @@ start_call (LatticeWindow *self)
     on_state_changed (self);
 }
 
+/* A link without a pin to a server the user trusted earlier gets that
+ * pin: the decision holds until the server's certificate changes. */
+static char *
+pin_trusted (LatticeWindow *self,
+             const char    *link)
+{
+  g_autoptr(LatticeLink) parsed = lattice_link_parse (link, NULL);
+
+  if (parsed == NULL || !lattice_trust_store_pin_link (self->settings, parsed))
+    return g_strdup (link);
+  g_debug ("Pinned %s to the certificate trusted earlier", link);
+  return lattice_link_to_string (parsed);
+}
+
 static void
 join (LatticeWindow *self,
       const char    *link,
@@ -682,7 +773,7 @@ join (LatticeWindow *self,
       gboolean       hosting)
 {
   g_free (self->link);
-  self->link = g_strdup (link);
+  self->link = pin_trusted (self, link);
   g_free (self->name);
   self->name = g_strdup (name);
   g_clear_pointer (&self->password, g_free);
@@ -701,6 +792,24 @@ on_join_requested (LatticeWindow *self,
   join (self, link, name, FALSE);
 }
 
+/* A link to the hosted room, pinned to its certificate (without one, the
+ * server speaks plain ws); @web_link: the https:// (http://) form. */
+static char *
+hosted_link (const char  *host,
+             guint        port,
+             const char  *room,
+             const char  *fingerprint,
+             char       **web_link)
+{
+  g_autoptr(LatticeLink) link = lattice_link_new (host, port, room, fingerprint != NULL);
+
+  if (fingerprint != NULL)
+    lattice_link_set_fingerprint (link, fingerprint);
+  if (web_link != NULL)
+    *web_link = lattice_link_to_web_uri (link);
+  return lattice_link_to_string (link);
+}
+
 /* With a default server, new rooms go there; otherwise this computer
  * hosts them and the invite carries its LAN address. */
 static void
@@ -712,7 +821,9 @@ on_host_requested (LatticeWindow *self,
   g_autofree char *room = lattice_room_name_generate ();
   g_autofree char *link = NULL;
   g_autofree char *lan = NULL;
+  g_autofree char *web_link = NULL;
   g_autoptr(GError) error = NULL;
+  const char *fingerprint;
   guint port;
 
   if (server[0] != '\0')
@@ -728,13 +839,16 @@ on_host_requested (LatticeWindow *self,
       show_error (self, error);
       return;
     }
+  fingerprint = lattice_application_get_server_fingerprint (app);
   lan = lattice_lan_address_dup ();
   g_free (self->invite_link);
-  self->invite_link = g_strdup_printf ("http://%s:%u/%s", lan, port, room);
-  g_message ("Hosting room %s; invite: %s or lattice://%s:%u/%s?tls=no",
-             room, self->invite_link, lan, port, room);
-  link = g_strdup_printf ("http://127.0.0.1:%u/%s", port, room);
+  self->invite_link = hosted_link (lan, port, room, fingerprint, &web_link);
+  g_message ("Hosting room %s; invite: %s or %s", room, self->invite_link, web_link);
+  /* the pin, not the name, identifies the server: 127.0.0.1 is fine */
+  link = hosted_link ("127.0.0.1", port, room, fingerprint, NULL);
   join (self, link, name, TRUE);
+  if (fingerprint == NULL)
+    toast (self, _("The invite link is unencrypted"));
 }
 
 static void

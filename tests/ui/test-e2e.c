@@ -205,10 +205,13 @@ start_app (App        *app,
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *binary = g_build_filename (g_getenv ("LATTICE_BUILDDIR"), "ui", "lattice", NULL);
   g_autofree char *prefix = g_build_filename (g_getenv ("LATTICE_BUILDDIR"), "tests", "ui", name, NULL);
+  g_autofree char *data_dir = g_strconcat (prefix, "-data", NULL);
   g_autoptr(GError) error = NULL;
 
   app->report_path = g_strconcat (prefix, ".json", NULL);
   g_unlink (app->report_path);
+  /* The host's certificate goes here, not into the tester's home. */
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "LATTICE_DEBUG_REPORT", prefix, TRUE);
   g_subprocess_launcher_setenv (launcher, "LATTICE_TEST_SOURCES", "1", TRUE);
   /* Warnings stay warnings (no session bus under Xvfb); criticals abort. */
@@ -365,7 +368,8 @@ two_tiles_with_video (gpointer data)
 }
 
 /* `lattice --host`: the embedded server, a room, and an invite link on
- * this machine's LAN address that a peer can join with. */
+ * this machine's LAN address that a peer can join with: over wss, the
+ * self-signed certificate pinned by the link's fingerprint. */
 static void
 test_host (void)
 {
@@ -377,7 +381,8 @@ test_host (void)
   g_assert_true (wait_for (hosting, &app));
   invite = json_object_get_string_member (app.report, "invite-link");
   g_test_message ("invite link: %s", invite);
-  g_assert_true (g_str_has_prefix (invite, "http://"));
+  g_assert_true (g_str_has_prefix (invite, "lattice://"));
+  g_assert_nonnull (strstr (invite, "?fp=sha256:"));
   g_assert_cmpint (json_object_get_int_member (app.report, "n-tiles"), ==, 1);
 
   peer = lattice_test_peer_start ("Guest Peer", invite, NULL);
