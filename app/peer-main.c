@@ -42,7 +42,6 @@ typedef struct {
 typedef struct {
   LatticeCall *call;
   GMainLoop   *loop;
-  GHashTable  *audio_counts;  /* peer id → last audio buffer count, for the rate */
   gint64       join_started_us;
   guint        stats_id;
   guint        duration_id;
@@ -193,7 +192,6 @@ on_participant_left (LatticeCall        *call,
 
   add_string (builder, "id", lattice_participant_get_id (participant));
   end_event (builder);
-  g_hash_table_remove (self->audio_counts, lattice_participant_get_id (participant));
 }
 
 static void
@@ -227,15 +225,12 @@ add_latency (JsonBuilder *builder,
 static void
 add_peer_stats (Peer        *self,
                 JsonBuilder *builder,
-                LatticePeer *peer,
-                double       interval_s)
+                LatticePeer *peer)
 {
   LatticePeerStats stats;
   const char *id = lattice_peer_get_id (peer);
-  guint64 previous = GPOINTER_TO_SIZE (g_hash_table_lookup (self->audio_counts, id));
 
   lattice_peer_get_stats (peer, &stats);
-  g_hash_table_insert (self->audio_counts, g_strdup (id), GSIZE_TO_POINTER (stats.audio_buffers));
 
   json_builder_begin_object (builder);
   add_string (builder, "id", id);
@@ -254,7 +249,7 @@ add_peer_stats (Peer        *self,
   add_int (builder, "buffers", stats.audio_buffers);
   add_int (builder, "bytes", stats.audio_bytes);
   json_builder_set_member_name (builder, "rate");
-  json_builder_add_double_value (builder, (stats.audio_buffers - MIN (previous, stats.audio_buffers)) / interval_s);
+  json_builder_add_double_value (builder, stats.audio_rate);
   json_builder_end_object (builder);
   if (self->stamp_time)
     add_latency (builder, peer);
@@ -273,7 +268,7 @@ on_stats_tick (gpointer user_data)
   json_builder_set_member_name (builder, "peers");
   json_builder_begin_array (builder);
   for (GList *l = peers; l != NULL; l = l->next)
-    add_peer_stats (self, builder, l->data, 1.0);
+    add_peer_stats (self, builder, l->data);
   json_builder_end_array (builder);
   lattice_media_engine_count_encoders (engine, &n_video, &n_audio);
   json_builder_set_member_name (builder, "encoders");
@@ -523,7 +518,6 @@ run (Options *options,
     }
 
   self.loop = g_main_loop_new (NULL, FALSE);
-  self.audio_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self.stamp_time = options->stamp_time;
   self.call = lattice_call_new (engine);
   if (options->stun != NULL || options->turn != NULL)
@@ -555,7 +549,6 @@ run (Options *options,
   g_clear_handle_id (&self.quit_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (self.call, &self);
   g_clear_object (&self.call);
-  g_clear_pointer (&self.audio_counts, g_hash_table_unref);
   g_clear_pointer (&self.loop, g_main_loop_unref);
   return self.exit_code;
 }

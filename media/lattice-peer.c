@@ -30,7 +30,7 @@
 #define LEVEL_INTERVAL         (100 * GST_MSECOND)
 #define MAX_LATENCY_SAMPLES  100000
 #define SILENCE_DB             (-200.0)
-#define FRAME_TIMES            128  /* enough for 120 fps */
+#define RATE_TIMES             128  /* enough for 120 frames or buffers a second */
 /* A connected peer that hears nothing for this long is FAILED (see
  * "Silence" below; the messages say 5 s); RTCP alone arrives at least
  * every ~1.3 s. */
@@ -99,7 +99,8 @@ struct _LatticePeer {
   /* Written by pad probes on streaming threads. */
   GMutex            stats_lock;
   LatticePeerStats  stats;
-  gint64            frame_times[FRAME_TIMES];  /* ring of the last decode times */
+  gint64            video_times[RATE_TIMES];  /* rings of the last decode times */
+  gint64            audio_times[RATE_TIMES];
   gboolean          first_video;
   gboolean          first_audio;
   gboolean          read_stamps;
@@ -542,14 +543,14 @@ defer_first_frame (LatticePeer *self, const char *kind)
   peer_defer (self, emit_first_frame_cb, call);
 }
 
-/* Frames decoded during the last second; call with stats_lock held. */
+/* Frames or buffers decoded during the last second; call with stats_lock held. */
 static double
-recent_fps (LatticePeer *self, gint64 now)
+recent_rate (const gint64 *times, gint64 now)
 {
   guint n = 0;
 
-  for (guint i = 0; i < FRAME_TIMES; i++)
-    if (self->frame_times[i] != 0 && now - self->frame_times[i] <= G_USEC_PER_SEC)
+  for (guint i = 0; i < RATE_TIMES; i++)
+    if (times[i] != 0 && now - times[i] <= G_USEC_PER_SEC)
       n++;
   return n;
 }
@@ -561,7 +562,7 @@ count_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gboolean first;
 
   g_mutex_lock (&self->stats_lock);
-  self->frame_times[self->stats.video_frames % FRAME_TIMES] = g_get_monotonic_time ();
+  self->video_times[self->stats.video_frames % RATE_TIMES] = g_get_monotonic_time ();
   self->stats.video_frames++;
   first = !self->first_video;
   self->first_video = TRUE;
@@ -578,6 +579,7 @@ count_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gboolean first;
 
   g_mutex_lock (&self->stats_lock);
+  self->audio_times[self->stats.audio_buffers % RATE_TIMES] = g_get_monotonic_time ();
   self->stats.audio_buffers++;
   first = !self->first_audio;
   self->first_audio = TRUE;
@@ -1546,12 +1548,16 @@ lattice_peer_add_remote_candidate (LatticePeer *self,
 void
 lattice_peer_get_stats (LatticePeer *self, LatticePeerStats *stats)
 {
+  gint64 now;
+
   g_return_if_fail (LATTICE_IS_PEER (self));
   g_return_if_fail (stats != NULL);
 
   g_mutex_lock (&self->stats_lock);
   *stats = self->stats;
-  stats->video_fps = recent_fps (self, g_get_monotonic_time ());
+  now = g_get_monotonic_time ();
+  stats->video_fps = recent_rate (self->video_times, now);
+  stats->audio_rate = recent_rate (self->audio_times, now);
   g_mutex_unlock (&self->stats_lock);
 }
 

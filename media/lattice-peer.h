@@ -22,6 +22,7 @@ typedef struct {
   guint64 audio_buffers;  /* decoded */
   guint64 audio_bytes;
   double  video_fps;      /* decoded frames per second over the last second */
+  double  audio_rate;     /* decoded audio buffers per second over the last second */
 } LatticePeerStats;
 
 #define LATTICE_TYPE_PEER (lattice_peer_get_type ())
