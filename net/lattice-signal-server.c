@@ -639,9 +639,12 @@ on_error (SoupWebsocketConnection *conn,
   g_debug ("%s: websocket error: %s", client->peer, error->message);
 }
 
-/* Token bucket: up to max-rate messages at once, refilled at max-rate per
- * second. Dropped messages fill a second bucket that leaks at the same rate;
- * when more than a second's worth piles up the client is cut off. */
+/* Token bucket: refilled at max-rate messages per second, holding up to
+ * LATTICE_SIGNAL_SERVER_BURST_SECONDS of them, because joining a full room
+ * legitimately sends an offer and a dozen ICE candidates to everyone at once
+ * (about 80 messages in a room of 8). Dropped messages fill a second bucket
+ * that leaks at the same rate; when more than a burst's worth piles up the
+ * client is cut off. */
 static gboolean
 client_admit (Client *client)
 {
@@ -650,7 +653,8 @@ client_admit (Client *client)
   double refill = (now - client->bucket_time) / (double) G_USEC_PER_SEC * self->max_rate;
 
   client->bucket_time = now;
-  client->bucket = MIN ((double) self->max_rate, client->bucket + refill);
+  client->bucket = MIN ((double) self->max_rate * LATTICE_SIGNAL_SERVER_BURST_SECONDS,
+                        client->bucket + refill);
   client->excess = MAX (0.0, client->excess - refill);
 
   if (client->bucket >= 1.0)
@@ -662,7 +666,7 @@ client_admit (Client *client)
   client->excess += 1.0;
   client_send_error (client, LATTICE_PROTOCOL_ERROR_RATE_LIMITED,
                      "Too many messages; this one was dropped", NULL);
-  if (client->excess > self->max_rate)
+  if (client->excess > (double) self->max_rate * LATTICE_SIGNAL_SERVER_BURST_SECONDS)
     client_close (client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "rate limit", "disconnected");
   return FALSE;
 }
@@ -1278,7 +1282,7 @@ client_init (Client              *client,
   client->server = self;
   client->peer = g_strdup (address ? address : "unknown");
   client->last_seen = client->bucket_time = g_get_monotonic_time ();
-  client->bucket = self->max_rate;
+  client->bucket = (double) self->max_rate * LATTICE_SIGNAL_SERVER_BURST_SECONDS;
   client_count_address (client);
   g_hash_table_add (self->clients, client);
 }

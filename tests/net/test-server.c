@@ -537,20 +537,29 @@ test_rate_limited (Fixture       *f,
   g_object_set (f->server, "max-rate", 5, NULL);
   fixture_listen (f);
 
-  /* hello took one of five; of seven pings some must be dropped. */
+  /* A burst of four seconds' worth is let through at once (hello took one
+   * of the twenty); of thirty pings, the first nineteen all get answers and
+   * some of the rest are dropped. */
   ws = connect_hello (f->uri);
-  for (guint i = 0; i < 7; i++)
+  for (guint i = 0; i < 30; i++)
     lattice_test_ws_sendf (ws, "{\"type\":\"ping\",\"seq\":%u}", i);
-  for (guint i = 0; i < 7; i++)
+  for (guint i = 0; i < 30; i++)
     {
       g_autoptr(LatticeMessage) reply = lattice_test_ws_next (ws);
 
       if (reply->type == LATTICE_MESSAGE_PONG)
-        n_pongs++;
+        {
+          g_assert_cmpuint (reply->seq, >=, i);
+          n_pongs++;
+        }
       else if (reply->type == LATTICE_MESSAGE_ERROR && g_str_equal (reply->code, "rate-limited"))
-        n_limited++;
+        {
+          g_assert_cmpuint (i, >=, 5 * LATTICE_SIGNAL_SERVER_BURST_SECONDS - 1);
+          n_limited++;
+        }
     }
-  g_assert_cmpuint (n_pongs + n_limited, ==, 7);
+  g_assert_cmpuint (n_pongs + n_limited, ==, 30);
+  g_assert_cmpuint (n_pongs, >=, 5 * LATTICE_SIGNAL_SERVER_BURST_SECONDS - 1);
   g_assert_cmpuint (n_limited, >=, 1);
 
   /* Dropped, not disconnected: after a pause it is heard again. */
