@@ -1131,6 +1131,7 @@ lattice_media_engine_start (LatticeMediaEngine  *self,
       (use_echo_cancel (self) &&
        !lattice_media_check_factories (echo_plugins, G_N_ELEMENTS (echo_plugins), error)))
     return FALSE;
+  lattice_media_prepare ();
   if ((self->video_source != LATTICE_MEDIA_SOURCE_NONE && !build_video (self, error)) ||
       (self->audio_source != LATTICE_MEDIA_SOURCE_NONE && !build_audio (self, error)))
     {
@@ -1391,4 +1392,51 @@ lattice_media_check_plugins (gboolean   need_video,
   if (need_audio)
     g_array_append_vals (plugins, audio_plugins, G_N_ELEMENTS (audio_plugins));
   return lattice_media_check_factories ((LatticeMediaPlugin *) plugins->data, plugins->len, error);
+}
+
+static GMutex key_lock;
+static GCond key_cond;
+static gboolean key_ready;
+
+static gpointer
+make_certificate (gpointer data)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(GstElement) dtls = gst_element_factory_make ("dtlsdec", NULL);
+
+  /* dtlsdec makes its key when it is created and keeps it for the process. */
+  if (dtls != NULL)
+    g_debug ("DTLS certificate ready in %" G_GINT64_FORMAT " ms",
+             (g_get_monotonic_time () - start) / 1000);
+  g_mutex_lock (&key_lock);
+  key_ready = TRUE;
+  g_cond_broadcast (&key_cond);
+  g_mutex_unlock (&key_lock);
+  return NULL;
+}
+
+/* webrtcbin 1.22 uses one generated DTLS certificate (an RSA key) for every
+ * connection of the process, made when the first connection is set up: a
+ * quarter of a second or more, spent while a newcomer waits for everyone's
+ * video. Made ahead, on its own thread, the first connection only picks it up. */
+void
+lattice_media_prepare (void)
+{
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started))
+    {
+      g_thread_unref (g_thread_new ("lattice-dtls-key", make_certificate, NULL));
+      g_once_init_leave (&started, 1);
+    }
+}
+
+void
+lattice_media_wait_prepared (void)
+{
+  lattice_media_prepare ();
+  g_mutex_lock (&key_lock);
+  while (!key_ready)
+    g_cond_wait (&key_cond, &key_lock);
+  g_mutex_unlock (&key_lock);
 }

@@ -112,4 +112,10 @@ gboolean            lattice_media_check_plugins       (gboolean             need
                                                        gboolean             need_audio,
                                                        GError             **error);
 
+/* Makes this process's DTLS certificate on a thread of its own, once; call
+ * it early, e.g. at startup. lattice_media_wait_prepared() blocks until the
+ * certificate exists. */
+void                lattice_media_prepare             (void);
+void                lattice_media_wait_prepared       (void);
+
 G_END_DECLS

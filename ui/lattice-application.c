@@ -18,6 +18,7 @@
 #include "lattice-certificate.h"
 #include "lattice-debug-report.h"
 #include "lattice-lan-address.h"
+#include "lattice-media-engine.h"
 #include "lattice-preferences-window.h"
 #include "lattice-settings.h"
 #include "lattice-signal-server.h"
@@ -284,6 +285,9 @@ lattice_application_startup (GApplication *application)
   self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, self);
   self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, self);
   setup_debug_hooks (self);
+  /* The DTLS key takes a quarter of a second or more: made now, it is
+   * ready long before the first call connects. */
+  lattice_media_prepare ();
 }
 
 static void

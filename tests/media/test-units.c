@@ -221,6 +221,47 @@ count_factory (LatticeMediaEngine *engine, const char *factory)
   return n;
 }
 
+static gpointer
+wait_prepared_thread (gpointer data)
+{
+  lattice_media_wait_prepared ();
+  return GINT_TO_POINTER (TRUE);
+}
+
+static char *
+dtls_pem (void)
+{
+  g_autoptr(GstElement) dtls = gst_element_factory_make ("dtlsdec", NULL);
+  char *pem = NULL;
+
+  g_object_get (dtls, "pem", &pem, NULL);
+  return pem;
+}
+
+/* The key made ahead is the one every connection then uses; asking again,
+ * from several threads at once, neither makes another nor blocks. */
+static void
+test_prepare_key (void)
+{
+  GThread *threads[4];
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  lattice_media_prepare ();
+  lattice_media_prepare ();
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("wait", wait_prepared_thread, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
+  lattice_media_wait_prepared ();
+
+  first = dtls_pem ();
+  second = dtls_pem ();
+  g_assert_nonnull (first);
+  g_assert_true (g_str_has_prefix (first, "-----BEGIN CERTIFICATE-----"));
+  g_assert_cmpstr (first, ==, second);
+}
+
 static void
 test_devices_and_echo_cancel (void)
 {
@@ -270,6 +311,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/units/plugins-present", test_plugins_present);
   g_test_add_func ("/media/units/no-camera", test_no_camera);
   g_test_add_func ("/media/units/properties", test_properties);
+  g_test_add_func ("/media/units/prepare-key", test_prepare_key);
   g_test_add_func ("/media/units/devices-and-echo-cancel", test_devices_and_echo_cancel);
   return g_test_run ();
 }
