@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "lattice-call.h"
+#include "lattice-log.h"
 #include "lattice-app-enums.h"
 #include "lattice-media-enums.h"
 
@@ -565,6 +566,7 @@ main (int   argc,
   Options options = { .fps = LATTICE_MEDIA_DEFAULT_FRAMERATE, .latency = LATTICE_MEDIA_DEFAULT_LATENCY_MS };
   int status;
 
+  lattice_log_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

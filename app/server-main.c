@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
+#include "lattice-log.h"
 #include "lattice-protocol.h"
 #include "lattice-signal-server.h"
 
@@ -243,6 +244,7 @@ main (int   argc,
   guint sigint_id, sigterm_id;
   gboolean ipv6;
 
+  lattice_log_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -11,6 +11,7 @@
 #include <gst/gst.h>
 
 #include "lattice-application.h"
+#include "lattice-log.h"
 
 int
 main (int   argc,
@@ -19,6 +20,7 @@ main (int   argc,
   g_autoptr(LatticeApplication) app = NULL;
   int status;
 
+  lattice_log_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
