@@ -21,7 +21,6 @@
 #define VIDEO_RTP_CAPS "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96"
 #define AUDIO_RTP_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111"
 /* One forced keyframe per interval, whoever asks. */
-#define KEYFRAME_MIN_INTERVAL (500 * GST_MSECOND)
 #define REFERENCE_BITRATE     800000  /* bit/s at 640x360@30 */
 
 enum {
@@ -270,7 +269,7 @@ make_video_encoder (LatticeMediaEngine *self)
                  * upstream events from all its src pads): the encoder itself
                  * lets at most one forced keyframe through per interval and
                  * delays, not drops, the others. */
-                "min-force-key-unit-interval", (guint64) KEYFRAME_MIN_INTERVAL,
+                "min-force-key-unit-interval", (guint64) LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS * GST_MSECOND,
                 NULL);
   gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
   gst_util_set_object_arg (G_OBJECT (encoder), "error-resilient", "default");

@@ -26,6 +26,11 @@ void     lattice_media_invoke          (GMainContext   *context,
                                         gpointer        data,
                                         GDestroyNotify  destroy);
 
+/* At most one forced keyframe per this many ms, however many peers ask.
+ * A newcomer's connections all come up within ~100 ms of each other, and
+ * those the first keyframe missed get the next one this much later. */
+#define LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS 250
+
 /* Names of the engine's elements, for tests. */
 #define LATTICE_MEDIA_VIDEO_ENCODER_NAME "video-encoder"
 #define LATTICE_MEDIA_VIDEO_PAYLOADER_NAME "video-payloader"

@@ -73,13 +73,13 @@ test_keyframe_throttle (void)
   guint keyframes, burst_ms = 0;
 
   /* 50 requests over about a second (a frame's worth of requests each
-   * frame): one forced keyframe per started 500 ms, one delayed request
+   * frame): one forced keyframe per started interval, one delayed request
    * after the burst, and maybe one periodic keyframe. Unthrottled, every
    * frame would be a keyframe. */
   keyframes = keyframes_during_burst (engine, 50, 20, &burst_ms);
   g_test_message ("%u keyframes for 50 requests in %u ms", keyframes, burst_ms);
   g_assert_cmpuint (keyframes, >=, 1);
-  g_assert_cmpuint (keyframes, <=, burst_ms / 500 + 1 + 1 + 1);
+  g_assert_cmpuint (keyframes, <=, burst_ms / LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS + 1 + 1 + 1);
 }
 
 static void
