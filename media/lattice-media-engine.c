@@ -33,6 +33,7 @@ enum {
   PROP_HEIGHT,
   PROP_FRAMERATE,
   PROP_LATENCY,
+  PROP_CONNECT_TIMEOUT,
   PROP_ENCODE_PER_PEER,
   PROP_AUDIO_MUTED,
   PROP_VIDEO_ENABLED,
@@ -83,6 +84,7 @@ struct _LatticeMediaEngine {
   guint               height;
   guint               framerate;
   guint               latency;
+  guint               connect_timeout;  /* ms */
   gboolean            encode_per_peer;
   gboolean            audio_muted;
   gboolean            video_enabled;
@@ -625,6 +627,7 @@ create_peer (LatticeMediaEngine *self, const char *peer_id, gboolean offerer)
 {
   LatticePeerConfig config = {
     .latency_ms = self->latency,
+    .connect_timeout_ms = self->connect_timeout,
     .stun_server = self->stun_server,
     .turn_servers = (const char *const *) self->turn_servers,
     .relay_only = self->relay_only,
@@ -861,6 +864,7 @@ lattice_media_engine_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_HEIGHT: g_value_set_uint (value, self->height); break;
     case PROP_FRAMERATE: g_value_set_uint (value, self->framerate); break;
     case PROP_LATENCY: g_value_set_uint (value, self->latency); break;
+    case PROP_CONNECT_TIMEOUT: g_value_set_uint (value, self->connect_timeout); break;
     case PROP_ENCODE_PER_PEER: g_value_set_boolean (value, self->encode_per_peer); break;
     case PROP_AUDIO_MUTED: g_value_set_boolean (value, self->audio_muted); break;
     case PROP_VIDEO_ENABLED: g_value_set_boolean (value, self->video_enabled); break;
@@ -917,6 +921,7 @@ lattice_media_engine_set_property (GObject *object, guint prop_id, const GValue 
     case PROP_HEIGHT: set_uint (self, &self->height, g_value_get_uint (value), prop_id); break;
     case PROP_FRAMERATE: set_uint (self, &self->framerate, g_value_get_uint (value), prop_id); break;
     case PROP_LATENCY: set_uint (self, &self->latency, g_value_get_uint (value), prop_id); break;
+    case PROP_CONNECT_TIMEOUT: set_uint (self, &self->connect_timeout, g_value_get_uint (value), prop_id); break;
     case PROP_ENCODE_PER_PEER: set_uint (self, (guint *) &self->encode_per_peer, g_value_get_boolean (value), prop_id); break;
     case PROP_AUDIO_MUTED: lattice_media_engine_set_audio_muted (self, g_value_get_boolean (value)); break;
     case PROP_VIDEO_ENABLED: lattice_media_engine_set_video_enabled (self, g_value_get_boolean (value)); break;
@@ -1033,6 +1038,8 @@ lattice_media_engine_class_init (LatticeMediaEngineClass *klass)
   properties[PROP_HEIGHT] = uint_pspec ("height", 16, 4096, LATTICE_MEDIA_DEFAULT_HEIGHT);
   properties[PROP_FRAMERATE] = uint_pspec ("framerate", 1, 120, LATTICE_MEDIA_DEFAULT_FRAMERATE);
   properties[PROP_LATENCY] = uint_pspec ("latency", 0, 10000, LATTICE_MEDIA_DEFAULT_LATENCY_MS);
+  properties[PROP_CONNECT_TIMEOUT] = uint_pspec ("connect-timeout", 100, G_MAXUINT,
+                                                 LATTICE_MEDIA_DEFAULT_CONNECT_TIMEOUT_MS);
   properties[PROP_ENCODE_PER_PEER] = bool_pspec ("encode-per-peer", FALSE);
   properties[PROP_AUDIO_MUTED] = bool_pspec ("audio-muted", FALSE);
   properties[PROP_VIDEO_ENABLED] = bool_pspec ("video-enabled", TRUE);
@@ -1055,6 +1062,7 @@ lattice_media_engine_init (LatticeMediaEngine *self)
   self->height = LATTICE_MEDIA_DEFAULT_HEIGHT;
   self->framerate = LATTICE_MEDIA_DEFAULT_FRAMERATE;
   self->latency = LATTICE_MEDIA_DEFAULT_LATENCY_MS;
+  self->connect_timeout = LATTICE_MEDIA_DEFAULT_CONNECT_TIMEOUT_MS;
   self->video_enabled = TRUE;
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->context = g_main_context_ref_thread_default ();

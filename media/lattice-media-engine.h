@@ -29,6 +29,9 @@ typedef enum {
 #define LATTICE_MEDIA_DEFAULT_HEIGHT      360
 #define LATTICE_MEDIA_DEFAULT_FRAMERATE   30
 #define LATTICE_MEDIA_DEFAULT_LATENCY_MS  50
+/* A peer connection not connected after this long is FAILED (and rebuilt by
+ * the call): generous, since a relayed path can take seconds to set up. */
+#define LATTICE_MEDIA_DEFAULT_CONNECT_TIMEOUT_MS 20000
 
 #define LATTICE_MEDIA_ERROR (lattice_media_error_quark ())
 typedef enum {
@@ -46,6 +49,7 @@ G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_E
 /* Properties (set before start unless noted): "video-source", "audio-source"
  * (LatticeMediaSource), "video-device", "audio-device" (GstDevice, may change
  * while running), "width", "height", "framerate", "latency" (ms, jitterbuffer),
+ * "connect-timeout" (ms a new peer connection may take before it is FAILED),
  * "encode-per-peer" (development: one encoder per peer, as a browser does),
  * "audio-muted", "video-enabled" (change any time; no renegotiation),
  * "self-view-sink" (GstElement, optional), "echo-cancel",

@@ -23,6 +23,7 @@ typedef struct {
   LatticePeerSinkFunc create_sink;
   gpointer            sink_data;
   gboolean            read_stamps; /* latency samples from stamped frames (lattice-stamp.h) */
+  guint               connect_timeout_ms; /* NEW/CONNECTING longer than this: FAILED; 0: default */
 } LatticePeerConfig;
 
 LatticePeer *lattice_peer_new             (const char              *id,

@@ -109,7 +109,9 @@ struct _LatticePeer {
 
   /* Silence detection and the selected candidate pair; main context only. */
   GSource          *silence_watch;
+  GSource          *connect_watch;    /* until CONNECTED, FAILED or CLOSED */
   gint64            connected_us;     /* when it became CONNECTED */
+  guint             connect_timeout_ms;
   gboolean          handshake_done;   /* webrtcbin said DTLS is connected too */
   char             *candidate_type;  /* of the selected local candidate, or NULL */
   gboolean          stats_pending;
@@ -163,6 +165,7 @@ candidate_clear (gpointer data)
 }
 
 static void peer_watch_silence (LatticePeer *self);
+static void stop_connect_watch (LatticePeer *self);
 
 /* State, on the main context only. */
 static void
@@ -175,6 +178,8 @@ peer_set_state (LatticePeer *self, LatticePeerState state)
     return;
   g_debug ("Peer %s: state %d -> %d", self->id, self->state, state);
   self->state = state;
+  if (state != LATTICE_PEER_STATE_NEW && state != LATTICE_PEER_STATE_CONNECTING)
+    stop_connect_watch (self);
   peer_watch_silence (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
@@ -956,6 +961,38 @@ stop_silence_watch (LatticePeer *self)
   g_clear_pointer (&self->silence_watch, g_source_unref);
 }
 
+/* A connection that never gets anywhere (the answer or every candidate
+ * lost on the way, or checks that libnice never gives up on) would stay
+ * CONNECTING for good; as FAILED, the call builds it again. */
+static gboolean
+connect_overdue_cb (gpointer data)
+{
+  LatticePeer *self = data;
+
+  g_clear_pointer (&self->connect_watch, g_source_unref);
+  g_info ("Peer %s: not connected after %u ms; giving up on this connection",
+          self->id, self->connect_timeout_ms);
+  peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_connect_watch (LatticePeer *self)
+{
+  if (self->connect_watch == NULL)
+    return;
+  g_source_destroy (self->connect_watch);
+  g_clear_pointer (&self->connect_watch, g_source_unref);
+}
+
+static void
+peer_watch_connect (LatticePeer *self)
+{
+  self->connect_watch = g_timeout_source_new (self->connect_timeout_ms);
+  g_source_set_callback (self->connect_watch, connect_overdue_cb, self, NULL);
+  g_source_attach (self->connect_watch, self->context);
+}
+
 /* Watches while CONNECTED, from the moment it becomes so. */
 static void
 peer_watch_silence (LatticePeer *self)
@@ -1148,6 +1185,7 @@ lattice_peer_dispose (GObject *object)
   if (self->dtls != NULL)
     g_signal_handlers_disconnect_by_data (self->dtls, self);
   stop_silence_watch (self);
+  stop_connect_watch (self);
   g_clear_object (&self->dtls);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->bin);
@@ -1304,12 +1342,15 @@ lattice_peer_new (const char              *id,
   self->create_sink = config->create_sink;
   self->sink_data = config->sink_data;
   self->read_stamps = config->read_stamps;
+  self->connect_timeout_ms = config->connect_timeout_ms ? config->connect_timeout_ms
+                                                        : LATTICE_MEDIA_DEFAULT_CONNECT_TIMEOUT_MS;
 
   self->bin = GST_BIN (gst_object_ref_sink (gst_bin_new (name)));
   self->webrtc = gst_object_ref (make_element ("webrtcbin", "webrtcbin"));
   gst_bin_add (self->bin, self->webrtc);
   configure_webrtcbin (self, config);
   connect_webrtcbin (self);
+  peer_watch_connect (self);
   return self;
 }
 

@@ -316,6 +316,37 @@ test_candidates_first (void)
   g_free (d.sdp);
 }
 
+static gboolean
+peer_failed (gpointer data)
+{
+  return lattice_peer_get_state (data) == LATTICE_PEER_STATE_FAILED;
+}
+
+/* An offer whose answer never comes leaves the connection CONNECTING; the
+ * engine's connect timeout turns it FAILED, which the call rebuilds. One
+ * that connects in time is left alone once the timeout has passed. */
+static void
+test_connect_timeout (void)
+{
+  g_autoptr(LatticeMediaEngine) lonely = media_test_engine_new (FALSE);
+  g_autoptr(LatticeMediaEngine) a = media_test_engine_new (FALSE);
+  g_autoptr(LatticeMediaEngine) b = media_test_engine_new (FALSE);
+  LatticePeer *unanswered, *b_on_a, *a_on_b;
+
+  g_object_set (lonely, "connect-timeout", 500, NULL);
+  unanswered = lattice_media_engine_add_peer (lonely, "nobody", TRUE);
+  g_assert_cmpint (lattice_peer_get_state (unanswered), !=, LATTICE_PEER_STATE_FAILED);
+  g_assert_true (media_test_wait_for (peer_failed, unanswered, 30));
+
+  g_object_set (a, "connect-timeout", 8000, NULL);
+  g_object_set (b, "connect-timeout", 8000, NULL);
+  b_on_a = media_test_connect (a, "A", b, "B", &a_on_b);
+  media_test_wait_flowing (b_on_a);
+  media_test_run_for (8500);
+  g_assert_cmpint (lattice_peer_get_state (b_on_a), ==, LATTICE_PEER_STATE_CONNECTED);
+  g_assert_cmpint (lattice_peer_get_state (a_on_b), ==, LATTICE_PEER_STATE_CONNECTED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -327,6 +358,7 @@ main (int argc, char **argv)
   g_test_add ("/media/engine/video-off", Fixture, NULL, fixture_setup, test_video_off, fixture_teardown);
   g_test_add ("/media/engine/remove-peer", Fixture, NULL, fixture_setup, test_remove_peer, fixture_teardown);
   g_test_add_func ("/media/engine/candidates-first", test_candidates_first);
+  g_test_add_func ("/media/engine/connect-timeout", test_connect_timeout);
   g_test_add ("/media/engine/garbage-sdp", Fixture, NULL, fixture_setup, test_garbage_sdp, fixture_teardown);
   return g_test_run ();
 }
