@@ -1023,6 +1023,19 @@ on_rtpbin_element_added (GstBin *rtpbin, GstElement *element, gpointer user_data
     g_object_set (element, "rtcp-min-interval", (guint64) RTCP_INTERVAL, NULL);
 }
 
+/* webrtcbin 1.22 holds every outgoing RTP buffer in a clocksync until its
+ * timestamp plus the pipeline latency: one frame of delay for a live
+ * source, and a timed wait per packet per peer. The engine's sources are
+ * all live, so buffers already come at the pace they were captured. */
+static void
+on_webrtc_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
 /* The selected candidate pair (issue 7): whether media goes straight or
  * through a relay, from webrtcbin's statistics. */
 
@@ -1291,6 +1304,7 @@ configure_webrtcbin (LatticePeer *self, const LatticePeerConfig *config)
   disable_upnp (self);
   if (rtpbin != NULL)
     g_signal_connect (rtpbin, "element-added", G_CALLBACK (on_rtpbin_element_added), NULL);
+  g_signal_connect (self->webrtc, "deep-element-added", G_CALLBACK (on_webrtc_deep_element_added), NULL);
   g_object_set (self->webrtc,
                 "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
                 "latency", config->latency_ms,

@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include "lattice-media-engine.h"
+#include "lattice-peer-private.h"
 #include "media-test-utils.h"
 
 typedef struct {
@@ -54,6 +55,33 @@ has_first_frames (gpointer data)
   return f->first_frames->len >= 2;
 }
 
+/* How many clocksync elements @bin holds at any depth, and how many sync. */
+static guint
+count_clocksyncs (GstBin *bin, guint *n_syncing)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (bin);
+  GValue item = G_VALUE_INIT;
+  guint n = 0;
+
+  *n_syncing = 0;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *element = g_value_get_object (&item);
+      GstElementFactory *factory = gst_element_get_factory (element);
+      gboolean sync = FALSE;
+
+      if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+        {
+          n++;
+          g_object_get (element, "sync", &sync, NULL);
+          *n_syncing += sync ? 1 : 0;
+        }
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  return n;
+}
+
 static void
 test_connect (Fixture *f, gconstpointer data)
 {
@@ -72,6 +100,14 @@ test_connect (Fixture *f, gconstpointer data)
       g_assert_cmpuint (stats.video_bytes, >, 0);
       g_assert_cmpuint (stats.audio_bytes, >, 0);
       g_assert_cmpfloat (stats.video_fps, >, 0.0);
+    }
+  /* webrtcbin's send path holds no frame back (lattice-peer.c, clocksync). */
+  for (guint i = 0; i < G_N_ELEMENTS (peers); i++)
+    {
+      guint n_syncing;
+
+      g_assert_cmpuint (count_clocksyncs (lattice_peer_get_bin (peers[i]), &n_syncing), >, 0);
+      g_assert_cmpuint (n_syncing, ==, 0);
     }
   g_assert_true (lattice_media_engine_lookup_peer (f->a, "B") == f->b_on_a);
   g_assert_true (lattice_peer_get_offerer (f->b_on_a));
