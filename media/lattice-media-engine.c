@@ -85,6 +85,7 @@ struct _LatticeMediaEngine {
   guint               framerate;
   guint               latency;
   guint               connect_timeout;  /* ms */
+  gboolean            key_asked;        /* lattice_media_prepare() called */
   gboolean            encode_per_peer;
   gboolean            audio_muted;
   gboolean            video_enabled;
@@ -951,6 +952,9 @@ lattice_media_engine_dispose (GObject *object)
   g_clear_object (&self->video_device);
   g_clear_object (&self->audio_device);
   g_clear_object (&self->self_view_sink);
+  /* The key's thread must not be left running into exit(). */
+  if (self->key_asked)
+    lattice_media_wait_prepared ();
 
   G_OBJECT_CLASS (lattice_media_engine_parent_class)->dispose (object);
 }
@@ -1139,6 +1143,7 @@ lattice_media_engine_start (LatticeMediaEngine  *self,
        !lattice_media_check_factories (echo_plugins, G_N_ELEMENTS (echo_plugins), error)))
     return FALSE;
   lattice_media_prepare ();
+  self->key_asked = TRUE;
   if ((self->video_source != LATTICE_MEDIA_SOURCE_NONE && !build_video (self, error)) ||
       (self->audio_source != LATTICE_MEDIA_SOURCE_NONE && !build_audio (self, error)))
     {

@@ -295,6 +295,8 @@ lattice_application_shutdown (GApplication *application)
 {
   LatticeApplication *self = LATTICE_APPLICATION (application);
 
+  /* The DTLS key's thread (made at startup) must not run into exit(). */
+  lattice_media_wait_prepared ();
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
   g_clear_handle_id (&self->sigusr1_id, g_source_remove);
