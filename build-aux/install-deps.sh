@@ -17,6 +17,8 @@ libsoup-3.0-dev
 libgnutls28-dev
 libgtk-4-dev
 libadwaita-1-dev
+libportal-dev
+libportal-gtk4-dev
 libgstreamer1.0-dev
 libgstreamer-plugins-base1.0-dev
 libgstreamer-plugins-bad1.0-dev
@@ -25,11 +27,13 @@ gstreamer1.0-plugins-base
 gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad
 gstreamer1.0-nice
+gstreamer1.0-pipewire
 libnice-dev
 desktop-file-utils
 gtk-update-icon-cache
 appstream
 xvfb
+dbus-daemon
 xauth
 openssl
 clang

@@ -13,7 +13,12 @@ struct _LatticeDeviceList
   GObject parent_instance;
 
   char *device_class;
+  int pipewire_fd;
   GstDeviceMonitor *monitor;
+  GstDeviceProvider *provider;   /* instead of the monitor, with pipewire_fd */
+  gboolean provider_started;
+  gboolean loading;
+  guint loading_timeout_id;
   GPtrArray *devices;   /* GstDevice */
 };
 
@@ -26,6 +31,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (LatticeDeviceList, lattice_device_list, G_TYPE_OB
 enum {
   PROP_0,
   PROP_DEVICE_CLASS,
+  PROP_PIPEWIRE_FD,
+  PROP_LOADING,
   N_PROPS
 };
 
@@ -68,7 +75,9 @@ add_device (LatticeDeviceList *self,
 {
   guint position;
 
-  if (g_ptr_array_find (self->devices, device, NULL))
+  /* a provider, unlike a monitor, does not filter */
+  if (g_ptr_array_find (self->devices, device, NULL) ||
+      !gst_device_has_classes (device, self->device_class))
     return;
   g_ptr_array_add (self->devices, gst_object_ref (device));
   position = self->devices->len - 1;
@@ -132,6 +141,87 @@ start_monitor (LatticeDeviceList *self)
 }
 
 static void
+set_loading (LatticeDeviceList *self,
+             gboolean           loading)
+{
+  if (!loading)
+    g_clear_handle_id (&self->loading_timeout_id, g_source_remove);
+  if (self->loading == loading)
+    return;
+  self->loading = loading;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+/* A remote that does not answer is no reason to wait for ever. */
+static gboolean
+on_loading_timeout (gpointer data)
+{
+  LatticeDeviceList *self = data;
+
+  self->loading_timeout_id = 0;
+  g_debug ("The PipeWire remote has not answered yet: no cameras for now");
+  set_loading (self, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_provider_in_thread (GTask        *task,
+                          gpointer      source,
+                          gpointer      task_data,
+                          GCancellable *cancellable)
+{
+  g_task_return_boolean (task, gst_device_provider_start (task_data));
+}
+
+static void
+on_provider_started (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  LatticeDeviceList *self = LATTICE_DEVICE_LIST (source);
+  GList *devices;
+
+  if (!g_task_propagate_boolean (G_TASK (result), NULL))
+    {
+      g_debug ("The PipeWire device provider did not start on fd %d", self->pipewire_fd);
+      set_loading (self, FALSE);
+      return;
+    }
+  self->provider_started = TRUE;
+  devices = gst_device_provider_get_devices (self->provider);
+  for (GList *l = devices; l != NULL; l = l->next)
+    add_device (self, l->data);
+  g_list_free_full (devices, gst_object_unref);
+  set_loading (self, FALSE);
+}
+
+/* The pipewire plugin's provider takes the fd the portal gave: there only
+ * the cameras the person allowed are visible. Its start waits for the
+ * remote to answer (forever, in 0.3.65, if the remote dies meanwhile), so it
+ * starts in a thread; the task keeps the list alive until then. */
+static void
+start_provider (LatticeDeviceList *self)
+{
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  self->provider = gst_device_provider_factory_get_by_name ("pipewiredeviceprovider");
+  if (self->provider == NULL)
+    {
+      g_debug ("No PipeWire device provider (gstreamer1.0-pipewire): no cameras");
+      return;
+    }
+  g_object_set (self->provider, "fd", self->pipewire_fd, NULL);
+  bus = gst_device_provider_get_bus (self->provider);
+  gst_bus_add_watch (bus, on_bus_message, self);
+  self->loading = TRUE;
+  self->loading_timeout_id = g_timeout_add_seconds (5, on_loading_timeout, self);
+  task = g_task_new (self, NULL, on_provider_started, NULL);
+  g_task_set_task_data (task, gst_object_ref (self->provider), gst_object_unref);
+  g_task_run_in_thread (task, start_provider_in_thread);
+}
+
+static void
 lattice_device_list_get_property (GObject    *object,
                                   guint       prop_id,
                                   GValue     *value,
@@ -143,6 +233,12 @@ lattice_device_list_get_property (GObject    *object,
     {
     case PROP_DEVICE_CLASS:
       g_value_set_string (value, self->device_class);
+      break;
+    case PROP_PIPEWIRE_FD:
+      g_value_set_int (value, self->pipewire_fd);
+      break;
+    case PROP_LOADING:
+      g_value_set_boolean (value, self->loading);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -162,6 +258,9 @@ lattice_device_list_set_property (GObject      *object,
     case PROP_DEVICE_CLASS:
       self->device_class = g_value_dup_string (value);
       break;
+    case PROP_PIPEWIRE_FD:
+      self->pipewire_fd = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -170,8 +269,13 @@ lattice_device_list_set_property (GObject      *object,
 static void
 lattice_device_list_constructed (GObject *object)
 {
+  LatticeDeviceList *self = LATTICE_DEVICE_LIST (object);
+
   G_OBJECT_CLASS (lattice_device_list_parent_class)->constructed (object);
-  start_monitor (LATTICE_DEVICE_LIST (object));
+  if (self->pipewire_fd >= 0)
+    start_provider (self);
+  else
+    start_monitor (self);
 }
 
 static void
@@ -187,6 +291,16 @@ lattice_device_list_dispose (GObject *object)
       gst_device_monitor_stop (self->monitor);
       gst_clear_object (&self->monitor);
     }
+  if (self->provider != NULL)
+    {
+      g_autoptr(GstBus) bus = gst_device_provider_get_bus (self->provider);
+
+      gst_bus_remove_watch (bus);
+      if (self->provider_started)
+        gst_device_provider_stop (self->provider);
+      gst_clear_object (&self->provider);
+    }
+  g_clear_handle_id (&self->loading_timeout_id, g_source_remove);
   g_ptr_array_set_size (self->devices, 0);
 
   G_OBJECT_CLASS (lattice_device_list_parent_class)->dispose (object);
@@ -217,6 +331,12 @@ lattice_device_list_class_init (LatticeDeviceListClass *klass)
   properties[PROP_DEVICE_CLASS] =
     g_param_spec_string ("device-class", NULL, NULL, "Video/Source",
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PIPEWIRE_FD] =
+    g_param_spec_int ("pipewire-fd", NULL, NULL, -1, G_MAXINT, -1,
+                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -232,6 +352,16 @@ lattice_device_list_new (const char *device_class)
   g_return_val_if_fail (device_class != NULL, NULL);
 
   return g_object_new (LATTICE_TYPE_DEVICE_LIST, "device-class", device_class, NULL);
+}
+
+LatticeDeviceList *
+lattice_device_list_new_for_pipewire (const char *device_class,
+                                      int         fd)
+{
+  g_return_val_if_fail (device_class != NULL, NULL);
+  g_return_val_if_fail (fd >= 0, NULL);
+
+  return g_object_new (LATTICE_TYPE_DEVICE_LIST, "device-class", device_class, "pipewire-fd", fd, NULL);
 }
 
 const char *
@@ -259,4 +389,12 @@ lattice_device_list_lookup (LatticeDeviceList *self,
         return device;
     }
   return NULL;
+}
+
+gboolean
+lattice_device_list_get_loading (LatticeDeviceList *self)
+{
+  g_return_val_if_fail (LATTICE_IS_DEVICE_LIST (self), FALSE);
+
+  return self->loading;
 }
