@@ -18,6 +18,7 @@ struct _LatticeParticipant
   char *initials;
   GObject *paintable;
   char *verification_code;
+  char *video_notice;
   LatticeConnectionState connection_state;
   guint is_self : 1;
   guint audio_muted : 1;
@@ -41,6 +42,7 @@ enum {
   PROP_CONNECTION_STATE,
   PROP_PAINTABLE,
   PROP_VERIFICATION_CODE,
+  PROP_VIDEO_NOTICE,
   N_PROPS
 };
 
@@ -139,6 +141,9 @@ lattice_participant_get_property (GObject    *object,
     case PROP_VERIFICATION_CODE:
       g_value_set_string (value, self->verification_code);
       break;
+    case PROP_VIDEO_NOTICE:
+      g_value_set_string (value, self->video_notice);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -184,6 +189,9 @@ lattice_participant_set_property (GObject      *object,
     case PROP_VERIFICATION_CODE:
       lattice_participant_set_verification_code (self, g_value_get_string (value));
       break;
+    case PROP_VIDEO_NOTICE:
+      lattice_participant_set_video_notice (self, g_value_get_string (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -198,6 +206,7 @@ lattice_participant_finalize (GObject *object)
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->initials, g_free);
   g_clear_pointer (&self->verification_code, g_free);
+  g_clear_pointer (&self->video_notice, g_free);
   g_clear_object (&self->paintable);
 
   G_OBJECT_CLASS (lattice_participant_parent_class)->finalize (object);
@@ -234,6 +243,8 @@ lattice_participant_class_init (LatticeParticipantClass *klass)
     g_param_spec_object ("paintable", NULL, NULL, G_TYPE_OBJECT, rw);
   properties[PROP_VERIFICATION_CODE] =
     g_param_spec_string ("verification-code", NULL, NULL, NULL, rw);
+  properties[PROP_VIDEO_NOTICE] =
+    g_param_spec_string ("video-notice", NULL, NULL, NULL, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -422,4 +433,21 @@ lattice_participant_set_verification_code (LatticeParticipant *self,
 
   if (replace_str (&self->verification_code, code))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFICATION_CODE]);
+}
+
+const char *
+lattice_participant_get_video_notice (LatticeParticipant *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PARTICIPANT (self), NULL);
+  return self->video_notice;
+}
+
+void
+lattice_participant_set_video_notice (LatticeParticipant *self,
+                                      const char         *notice)
+{
+  g_return_if_fail (LATTICE_IS_PARTICIPANT (self));
+
+  if (replace_str (&self->video_notice, notice))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_NOTICE]);
 }

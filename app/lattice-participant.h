@@ -25,7 +25,8 @@ G_DECLARE_FINAL_TYPE (LatticeParticipant, lattice_participant, LATTICE, PARTICIP
  *   "speaking", "connection-state" (LatticeConnectionState),
  *   "paintable" (GObject: the GdkPaintable the UI's video sink draws into,
  *   set by whoever created the sink; NULL when none),
- *   "verification-code" (string or NULL). */
+ *   "verification-code" (string or NULL), "video-notice" (string or NULL:
+ *   why there is no video, e.g. camera access refused). */
 LatticeParticipant     *lattice_participant_new                  (const char *id,
                                                                   const char *name,
                                                                   gboolean    is_self);
@@ -59,5 +60,8 @@ void                    lattice_participant_set_paintable        (LatticePartici
 const char             *lattice_participant_get_verification_code (LatticeParticipant *self);
 void                    lattice_participant_set_verification_code (LatticeParticipant *self,
                                                                    const char         *code);
+const char             *lattice_participant_get_video_notice     (LatticeParticipant *self);
+void                    lattice_participant_set_video_notice     (LatticeParticipant *self,
+                                                                  const char         *notice);
 
 G_END_DECLS

@@ -34,8 +34,10 @@ struct _LatticeControls
   GtkDropDown *camera_dropdown;
   GtkDropDown *microphone_dropdown;
   GtkDropDown *speaker_dropdown;
+  GtkLabel *camera_notice_label;
 
   GSettings *settings;
+  char *camera_notice;
   DeviceChoice choices[N_CHOICES];
   gboolean rebuilding;
 };
@@ -62,9 +64,11 @@ on_camera_active (LatticeControls *self)
 
   gtk_button_set_icon_name (GTK_BUTTON (self->camera_button),
                             on ? "camera-web-symbolic" : "camera-disabled-symbolic");
+  /* Why the camera cannot be on says more than "Turn Camera On" */
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->camera_button),
-                               on ? _("Turn Camera Off (Ctrl+E)")
-                                  : _("Turn Camera On (Ctrl+E)"));
+                               self->camera_notice ? self->camera_notice
+                               : on ? _("Turn Camera Off (Ctrl+E)")
+                                    : _("Turn Camera On (Ctrl+E)"));
 }
 
 /* Entry 0 is the system default; the rest are the devices' display names,
@@ -173,6 +177,7 @@ lattice_controls_dispose (GObject *object)
       g_clear_object (&self->choices[i].names);
     }
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->camera_notice, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), LATTICE_TYPE_CONTROLS);
 
   G_OBJECT_CLASS (lattice_controls_parent_class)->dispose (object);
@@ -195,6 +200,7 @@ lattice_controls_class_init (LatticeControlsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LatticeControls, camera_dropdown);
   gtk_widget_class_bind_template_child (widget_class, LatticeControls, microphone_dropdown);
   gtk_widget_class_bind_template_child (widget_class, LatticeControls, speaker_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, LatticeControls, camera_notice_label);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "controls");
@@ -236,4 +242,27 @@ lattice_controls_set_devices (LatticeControls *self,
   set_choice_devices (self, &self->choices[CHOICE_CAMERA], cameras);
   set_choice_devices (self, &self->choices[CHOICE_MICROPHONE], microphones);
   set_choice_devices (self, &self->choices[CHOICE_SPEAKER], speakers);
+}
+
+void
+lattice_controls_set_camera_notice (LatticeControls *self,
+                                    const char      *notice)
+{
+  g_return_if_fail (LATTICE_IS_CONTROLS (self));
+
+  if (g_strcmp0 (self->camera_notice, notice) == 0)
+    return;
+  g_free (self->camera_notice);
+  self->camera_notice = g_strdup (notice);
+  gtk_label_set_label (self->camera_notice_label, notice ? notice : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->camera_notice_label), notice != NULL);
+  on_camera_active (self);
+}
+
+const char *
+lattice_controls_get_camera_notice (LatticeControls *self)
+{
+  g_return_val_if_fail (LATTICE_IS_CONTROLS (self), NULL);
+
+  return self->camera_notice;
 }

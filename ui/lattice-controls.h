@@ -20,5 +20,10 @@ void       lattice_controls_set_devices (LatticeControls *self,
                                          GListModel      *cameras,
                                          GListModel      *microphones,
                                          GListModel      *speakers);
+/* Why the camera is off (camera access refused, …), shown as the camera
+ * button's tooltip and under the camera choice; NULL when nothing is wrong. */
+void        lattice_controls_set_camera_notice (LatticeControls *self,
+                                                const char      *notice);
+const char *lattice_controls_get_camera_notice (LatticeControls *self);
 
 G_END_DECLS

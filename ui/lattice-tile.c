@@ -74,25 +74,31 @@ update_speaking (LatticeTile *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self), "speaking");
 }
 
-/* Your own tile never shows a connection state: there is nothing to connect. */
+/* Your own tile never shows a connection state: there is nothing to connect.
+ * Once connected, the badge says why there is no video, if anyone knows. */
 static void
 update_connection_state (LatticeTile *self)
 {
   LatticeConnectionState state = LATTICE_CONNECTION_CONNECTED;
+  const char *notice = NULL;
   gboolean connecting;
   gboolean failed;
 
   if (self->participant != NULL && !lattice_participant_get_is_self (self->participant))
     state = lattice_participant_get_connection_state (self->participant);
+  if (self->participant != NULL)
+    notice = lattice_participant_get_video_notice (self->participant);
   connecting = state == LATTICE_CONNECTION_NEW || state == LATTICE_CONNECTION_CONNECTING;
   failed = state == LATTICE_CONNECTION_FAILED;
+  if (connecting || failed)
+    notice = NULL;
 
-  gtk_widget_set_visible (self->state_box, connecting || failed);
+  gtk_widget_set_visible (self->state_box, connecting || failed || notice != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), connecting);
   gtk_spinner_set_spinning (self->spinner, connecting);
-  gtk_widget_set_visible (self->failed_icon, failed);
+  gtk_widget_set_visible (self->failed_icon, failed || notice != NULL);
   gtk_label_set_label (self->state_label,
-                       failed ? _("Connection failed") : connecting ? _("Connecting…") : "");
+                       failed ? _("Connection failed") : connecting ? _("Connecting…") : notice ? notice : "");
   if (failed)
     gtk_widget_add_css_class (GTK_WIDGET (self), "failed");
   else
@@ -237,6 +243,7 @@ bind_participant (LatticeTile *self)
   watch (self, "notify::video-off", G_CALLBACK (update_showing_video));
   watch (self, "notify::speaking", G_CALLBACK (update_speaking));
   watch (self, "notify::connection-state", G_CALLBACK (update_connection_state));
+  watch (self, "notify::video-notice", G_CALLBACK (update_connection_state));
   watch (self, "notify::name", G_CALLBACK (update_accessible_label));
   watch (self, "notify::verification-code", G_CALLBACK (update_verification));
   watch (self, "notify::connection-state", G_CALLBACK (update_verification));

@@ -16,6 +16,7 @@
 #include "lattice-application.h"
 #include "lattice-audio-sink.h"
 #include "lattice-call.h"
+#include "lattice-camera-access.h"
 #include "lattice-device-list.h"
 #include "lattice-join-page.h"
 #include "lattice-lan-address.h"
@@ -46,6 +47,7 @@ struct _LatticeWindow
   LatticeCallPage *call_page;
 
   GSettings *settings;
+  LatticeCameraAccess *camera_access;
   LatticeDeviceList *cameras;
   LatticeDeviceList *microphones;
   LatticeDeviceList *speakers;
@@ -60,6 +62,8 @@ struct _LatticeWindow
   char *invite_link;       /* hosted rooms: the LAN link instead of the call's */
   Fallback fallback;
   guint quiet_joins_id;    /* while set, joins are the people already there */
+  gboolean waiting_for_camera;  /* joining as soon as the Camera portal answers */
+  gboolean rejoin_with_camera;  /* the person asked for the camera again mid-call */
   gboolean hosting;
   gboolean was_in_call;
 };
@@ -113,13 +117,26 @@ set_action_state (LatticeWindow *self,
   g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_boolean (state));
 }
 
+/* The Camera portal refused (or has no camera) while a camera is wanted:
+ * the call goes on without video, and the camera button asks again. */
+static gboolean
+camera_blocked (LatticeWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  return app != NULL &&
+         lattice_application_get_video_source (LATTICE_APPLICATION (app)) == LATTICE_MEDIA_SOURCE_DEVICE &&
+         lattice_camera_access_video_source (self->camera_access, LATTICE_MEDIA_SOURCE_DEVICE) == LATTICE_MEDIA_SOURCE_NONE;
+}
+
 static void
 update_actions (LatticeWindow *self)
 {
   gboolean in_call = self->call != NULL;
 
   set_action_enabled (self, "microphone", in_call && self->fallback != FALLBACK_NO_MEDIA);
-  set_action_enabled (self, "camera", in_call && self->fallback == FALLBACK_NONE);
+  set_action_enabled (self, "camera", in_call && (self->fallback == FALLBACK_NONE ||
+                                                  (self->fallback == FALLBACK_NO_VIDEO && camera_blocked (self))));
   set_action_enabled (self, "copy-invite", in_call);
   set_action_enabled (self, "leave", in_call);
   /* Without a camera (or microphone) the button shows it off. */
@@ -198,8 +215,15 @@ apply_device (LatticeWindow      *self,
               const char         *property)
 {
   g_autofree char *name = g_settings_get_string (self->settings, key);
-  GstDevice *device = lattice_device_list_lookup (list, name);
+  g_autoptr(GstDevice) device = lattice_device_list_lookup (list, name);
 
+  if (device != NULL)
+    gst_object_ref (device);
+  /* In the sandbox the engine's own default (a GstDeviceMonitor) sees no
+   * camera: the default is the portal's first. */
+  else if (list == self->cameras && lattice_camera_access_get_fd (self->camera_access) >= 0 &&
+           g_list_model_get_n_items (G_LIST_MODEL (list)) > 0)
+    device = g_list_model_get_item (G_LIST_MODEL (list), 0);
   if (engine != NULL && device != NULL)
     g_object_set (engine, property, device, NULL);
 }
@@ -225,6 +249,7 @@ create_engine (LatticeWindow *self)
   LatticeMediaEngine *engine;
   GstElement *self_view;
 
+  video = lattice_camera_access_video_source (self->camera_access, video);
   if (self->fallback >= FALLBACK_NO_VIDEO)
     video = LATTICE_MEDIA_SOURCE_NONE;
   if (self->fallback >= FALLBACK_NO_MEDIA)
@@ -318,9 +343,14 @@ on_self_changed (LatticeWindow *self)
 {
   LatticeParticipant *me = self->call ? lattice_call_get_self (self->call) : NULL;
 
-  if (me != NULL && self->self_paintable != NULL &&
+  if (me == NULL)
+    return;
+  if (self->self_paintable != NULL &&
       lattice_participant_get_paintable (me) != G_OBJECT (self->self_paintable))
     lattice_participant_set_paintable (me, G_OBJECT (self->self_paintable));
+  lattice_participant_set_video_notice (me, camera_blocked (self) || self->rejoin_with_camera
+                                              ? lattice_camera_access_get_title (self->camera_access)
+                                              : NULL);
 }
 
 static void
@@ -454,6 +484,8 @@ drop_call (LatticeWindow *self)
   g_clear_object (&self->self_paintable);
   g_ptr_array_set_size (self->audio_sinks, 0);
   self->was_in_call = FALSE;
+  self->waiting_for_camera = FALSE;
+  self->rejoin_with_camera = FALSE;
   update_actions (self);
 }
 
@@ -729,12 +761,38 @@ show_error_later (LatticeWindow *self,
 
 /* --- joining ----------------------------------------------------------- */
 
+/* In the sandbox the first call asks the Camera portal, and joins once it
+ * answers, with or without the camera. */
+static gboolean
+wait_for_camera (LatticeWindow *self)
+{
+  LatticeApplication *app = LATTICE_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  if (lattice_application_get_video_source (app) != LATTICE_MEDIA_SOURCE_DEVICE)
+    return FALSE;
+  lattice_camera_access_request (self->camera_access, GTK_WINDOW (self), FALSE);
+  if (lattice_camera_access_get_state (self->camera_access) != LATTICE_CAMERA_ACCESS_ASKING)
+    return FALSE;
+  self->waiting_for_camera = TRUE;
+  adw_status_page_set_description (self->joining_status, self->link);
+  set_page (self, "joining");
+  return TRUE;
+}
+
 static void
 start_call (LatticeWindow *self)
 {
   g_autoptr(GError) error = NULL;
 
   drop_call (self);
+  if (wait_for_camera (self))
+    return;
+  if (camera_blocked (self) && self->fallback == FALLBACK_NONE)
+    {
+      self->fallback = FALLBACK_NO_VIDEO;
+      if (lattice_camera_access_get_state (self->camera_access) == LATTICE_CAMERA_ACCESS_REFUSED)
+        toast (self, _("Camera access was refused: joining without video"));
+    }
   self->engine = create_engine (self);
   self->call = lattice_call_new (self->engine);
   connect_call (self);
@@ -865,6 +923,57 @@ on_switch_response (AdwMessageDialog *dialog,
   join (self, link, name, FALSE);
 }
 
+/* --- camera access ----------------------------------------------------- */
+
+/* Once the portal has answered and, granted, its cameras are listed: join,
+ * or rejoin with video if the person asked for it mid-call. */
+static void
+on_cameras_ready (LatticeWindow *self)
+{
+  LatticeCameraAccessState state = lattice_camera_access_get_state (self->camera_access);
+
+  if (state == LATTICE_CAMERA_ACCESS_ASKING || lattice_device_list_get_loading (self->cameras))
+    return;
+  if (self->waiting_for_camera)
+    {
+      self->waiting_for_camera = FALSE;
+      start_call (self);
+    }
+  /* Granted mid-call: rejoin, as the engine builds its video branch when it starts. */
+  else if (self->rejoin_with_camera)
+    {
+      self->rejoin_with_camera = FALSE;
+      on_self_changed (self);
+      if (state != LATTICE_CAMERA_ACCESS_GRANTED || self->call == NULL)
+        return;
+      toast (self, _("Camera allowed: joining again with video"));
+      self->fallback = FALLBACK_NONE;
+      start_call (self);
+    }
+}
+
+static void
+on_camera_access_changed (LatticeWindow *self)
+{
+  LatticeCameraAccessState state = lattice_camera_access_get_state (self->camera_access);
+  LatticeControls *controls = lattice_call_page_get_controls (self->call_page);
+
+  /* Granted: the cameras are those of the portal's PipeWire remote. */
+  if (state == LATTICE_CAMERA_ACCESS_GRANTED)
+    {
+      g_clear_object (&self->cameras);
+      self->cameras = lattice_device_list_new_for_pipewire ("Video/Source",
+                                                            lattice_camera_access_get_fd (self->camera_access));
+      g_signal_connect_object (self->cameras, "notify::loading", G_CALLBACK (on_cameras_ready), self, G_CONNECT_SWAPPED);
+      lattice_controls_set_devices (controls, G_LIST_MODEL (self->cameras),
+                                    G_LIST_MODEL (self->microphones), G_LIST_MODEL (self->speakers));
+    }
+  lattice_controls_set_camera_notice (controls, lattice_camera_access_describe (self->camera_access));
+  on_self_changed (self);
+  update_actions (self);
+  on_cameras_ready (self);
+}
+
 /* --- actions ----------------------------------------------------------- */
 
 static void
@@ -886,6 +995,13 @@ camera_change_state (GSimpleAction *action,
 {
   LatticeWindow *self = user_data;
 
+  /* Pressed while the portal says no: the one time we ask again. */
+  if (g_variant_get_boolean (state) && self->fallback == FALLBACK_NO_VIDEO && camera_blocked (self))
+    {
+      self->rejoin_with_camera = TRUE;
+      lattice_camera_access_request (self->camera_access, GTK_WINDOW (self), TRUE);
+      return;
+    }
   g_simple_action_set_state (action, state);
   if (self->call != NULL)
     lattice_call_set_video_enabled (self->call, g_variant_get_boolean (state));
@@ -955,6 +1071,7 @@ lattice_window_dispose (GObject *object)
   drop_call (self);
   g_clear_handle_id (&self->quiet_joins_id, g_source_remove);
   g_clear_object (&self->cameras);
+  g_clear_object (&self->camera_access);   /* after the cameras: it owns their fd */
   g_clear_object (&self->microphones);
   g_clear_object (&self->speakers);
   g_clear_object (&self->settings);
@@ -1014,6 +1131,8 @@ lattice_window_init (LatticeWindow *self)
   restore_size (self);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_device_setting_changed), self, G_CONNECT_SWAPPED);
 
+  self->camera_access = lattice_camera_access_new (lattice_camera_access_in_sandbox ());
+  g_signal_connect_object (self->camera_access, "notify::state", G_CALLBACK (on_camera_access_changed), self, G_CONNECT_SWAPPED);
   self->cameras = lattice_device_list_new ("Video/Source");
   self->microphones = lattice_device_list_new ("Audio/Source");
   self->speakers = lattice_device_list_new ("Audio/Sink");
