@@ -96,6 +96,9 @@ def check(path, app_id, profile):
             problems.append('the lattice module must set run-tests: true')
         if f'-Dprofile={profile}' not in app.get('config-opts', []):
             problems.append(f'the lattice module must configure -Dprofile={profile}')
+        # In the sandbox the camera is only reachable through the Camera portal.
+        if '-Dportal=enabled' not in app.get('config-opts', []):
+            problems.append('the lattice module must configure -Dportal=enabled')
     return problems
 
 
