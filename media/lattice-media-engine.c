@@ -9,6 +9,9 @@
 
 #include <glib/gi18n-lib.h>
 #include <gst/video/video.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "lattice-media-engine.h"
 #include "lattice-media-enums.h"
@@ -105,6 +108,7 @@ struct _LatticeMediaEngine {
   LocalStream         audio;
   GstElement         *echo_probe;  /* webrtcdsp's probe, lent to one peer's audio */
   GHashTable         *peers;  /* id → PeerLink */
+  GSource            *trim_source;  /* hands freed heap back after a removal */
 };
 
 G_DEFINE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, G_TYPE_OBJECT)
@@ -663,6 +667,38 @@ remove_bin (LatticeMediaEngine *self, PeerLink *link)
     gst_bin_remove (GST_BIN (self->pipeline), bin);
 }
 
+/* A departed peer's decoders, jitterbuffers and webrtcbin threads free
+ * megabytes in whichever of glibc's per-thread arenas they came from. Free
+ * chunks under live ones stay resident, and the next peer's threads often
+ * allocate from other arenas, so without this RSS climbs by megabytes over the
+ * first few dozen joins and leaves (docs/BENCHMARKS.md, "Memory over time").
+ * malloc_trim() gives the free pages of every arena back: under a millisecond
+ * typically, once per departure (a burst of them shares one). */
+static gboolean
+trim_heap_cb (gpointer data)
+{
+  LatticeMediaEngine *self = data;
+
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+  g_clear_pointer (&self->trim_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_heap_trim (LatticeMediaEngine *self)
+{
+  if (self->trim_source != NULL)
+    return;
+  /* Low priority: after the removal's own callbacks drop the last references. */
+  self->trim_source = g_idle_source_new ();
+  g_source_set_priority (self->trim_source, G_PRIORITY_LOW);
+  g_source_set_callback (self->trim_source, trim_heap_cb, self, NULL);
+  g_source_set_static_name (self->trim_source, "[lattice] heap trim");
+  g_source_attach (self->trim_source, self->context);
+}
+
 static gboolean
 finish_removal_cb (gpointer data)
 {
@@ -671,6 +707,7 @@ finish_removal_cb (gpointer data)
 
   remove_bin (self, link);
   g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, link->peer);
+  schedule_heap_trim (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -947,6 +984,9 @@ lattice_media_engine_dispose (GObject *object)
   if (self->bus_source != NULL)
     g_source_destroy (self->bus_source);
   g_clear_pointer (&self->bus_source, g_source_unref);
+  if (self->trim_source != NULL)
+    g_source_destroy (self->trim_source);
+  g_clear_pointer (&self->trim_source, g_source_unref);
   g_clear_object (&self->pipeline);
   g_clear_object (&self->echo_probe);
   g_clear_object (&self->video_device);
@@ -1438,6 +1478,17 @@ lattice_media_prepare (void)
 
   if (g_once_init_enter (&started))
     {
+#ifdef __GLIBC__
+      /* Once per process too, before any peer: glibc raises its mmap
+       * threshold to the size of any mapped block that is freed (up to
+       * 32 MiB), so after a first peer has left, the next peers' large blocks
+       * (codec frame buffers, hundreds of KiB) come from the arenas instead
+       * and leave holes there when those peers leave in turn. Fixed at glibc's
+       * initial 128 KiB, they keep their own mappings, returned whole on free.
+       * The price, an mmap and munmap per such block, is paid when a peer
+       * comes and goes: buffer pools reuse their buffers while media flows. */
+      mallopt (M_MMAP_THRESHOLD, 128 * 1024);
+#endif
       g_thread_unref (g_thread_new ("lattice-dtls-key", make_certificate, NULL));
       g_once_init_leave (&started, 1);
     }
