@@ -1095,11 +1095,7 @@ on_stats (GstPromise *promise, gpointer user_data)
   if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
     reply = gst_promise_get_reply (promise);
   if (reply != NULL)
-    {
-      g_autofree char *text = gst_structure_to_string (reply);
-      g_debug ("Peer %s: stats %s", self->id, text);
-      call->text = selected_candidate_type (reply);
-    }
+    call->text = selected_candidate_type (reply);
   gst_promise_unref (promise);
   peer_defer (self, store_candidate_type_cb, call);
 }
