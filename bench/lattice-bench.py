@@ -784,18 +784,18 @@ def markdown(results):
     return '\n'.join(lines) + '\n'
 
 
-def load_results():
+def load_results(path=RESULTS):
     try:
-        with open(RESULTS) as f:
+        with open(path) as f:
             return json.load(f)
     except (OSError, ValueError):
         return {}
 
 
-def save_results(results):
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+def save_results(results, path=RESULTS):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     results['goals'] = verdicts(results)
-    with open(RESULTS, 'w') as f:
+    with open(path, 'w') as f:
         json.dump(results, f, indent=1)
         f.write('\n')
 
@@ -806,6 +806,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description='Lattice benchmarks (docs/BENCHMARKS.md)')
     parser.add_argument('what', choices=['all', 'mesh', 'encode', 'join', 'latency', 'memory', 'markdown'])
     parser.add_argument('--builddir', default=os.environ.get('LATTICE_BUILDDIR', os.path.join(SOURCE_ROOT, '_build')))
+    # a run alongside other people's runs writes its own file, not theirs
+    parser.add_argument('--results', default=RESULTS, help='the JSON file to update (default: %(default)s)')
     parser.add_argument('--skip', default='', help='with all: benchmarks to leave out, e.g. latency,memory')
     parser.add_argument('--quick', action='store_true', help='N <= 4, short windows (while others use the machine)')
     parser.add_argument('--sizes', default='2,4,6,8,10')
@@ -846,10 +848,10 @@ def wanted_name(args, name):
 def main(argv):
     args = parse_args(argv)
     if args.what == 'markdown':
-        sys.stdout.write(markdown(load_results()))
+        sys.stdout.write(markdown(load_results(args.results)))
         return 0
     bench = Bench(args)
-    results = {} if args.what == 'all' else load_results()
+    results = {} if args.what == 'all' else load_results(args.results)
     results['machine'] = machine_info(bench)
     for name in ('mesh', 'encode', 'join', 'latency', 'memory'):
         if wanted_name(args, name):
@@ -874,9 +876,9 @@ def main(argv):
     finally:
         bench.stop_all()
     results['machine']['duration_s'] = round(time.monotonic() - started)
-    save_results(results)
+    save_results(results, args.results)
     print(markdown(results))
-    log('Results: %s (logs of the processes: %s)' % (RESULTS, bench.logdir))
+    log('Results: %s (logs of the processes: %s)' % (args.results, bench.logdir))
     return 0
 
 
