@@ -452,26 +452,39 @@ lattice_camera_access_video_source (LatticeCameraAccess *self,
   return wanted;
 }
 
+/* What to tell the user in the states that keep the camera away. */
+static const struct {
+  LatticeCameraAccessState state;
+  const char              *title;
+  const char              *description;
+} notices[] = {
+  { LATTICE_CAMERA_ACCESS_ASKING,
+    N_("Asking for the camera…"),
+    N_("Waiting for permission to use the camera…") },
+  { LATTICE_CAMERA_ACCESS_REFUSED,
+    N_("Camera access refused"),
+    N_("Camera access was refused, so the call goes on without video. Allow it in Settings → Apps → Lattice, then press the camera button.") },
+  { LATTICE_CAMERA_ACCESS_NO_CAMERA,
+    N_("No camera"),
+    N_("No camera was found, so the call goes on without video. Connect one, then press the camera button.") },
+};
+
+static const char *
+notice_text (LatticeCameraAccess *self,
+             gboolean             title)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (notices); i++)
+    if (notices[i].state == self->state)
+      return _(title ? notices[i].title : notices[i].description);
+  return NULL;
+}
+
 const char *
 lattice_camera_access_get_title (LatticeCameraAccess *self)
 {
   g_return_val_if_fail (LATTICE_IS_CAMERA_ACCESS (self), NULL);
 
-  switch (self->state)
-    {
-    case LATTICE_CAMERA_ACCESS_ASKING:
-      return _("Asking for the camera…");
-    case LATTICE_CAMERA_ACCESS_REFUSED:
-      return _("Camera access refused");
-    case LATTICE_CAMERA_ACCESS_NO_CAMERA:
-      return _("No camera");
-    case LATTICE_CAMERA_ACCESS_DIRECT:
-    case LATTICE_CAMERA_ACCESS_IDLE:
-    case LATTICE_CAMERA_ACCESS_GRANTED:
-    case LATTICE_CAMERA_ACCESS_UNAVAILABLE:
-    default:
-      return NULL;
-    }
+  return notice_text (self, TRUE);
 }
 
 const char *
@@ -479,19 +492,5 @@ lattice_camera_access_describe (LatticeCameraAccess *self)
 {
   g_return_val_if_fail (LATTICE_IS_CAMERA_ACCESS (self), NULL);
 
-  switch (self->state)
-    {
-    case LATTICE_CAMERA_ACCESS_ASKING:
-      return _("Waiting for permission to use the camera…");
-    case LATTICE_CAMERA_ACCESS_REFUSED:
-      return _("Camera access was refused, so the call goes on without video. Allow it in Settings → Apps → Lattice, then press the camera button.");
-    case LATTICE_CAMERA_ACCESS_NO_CAMERA:
-      return _("No camera was found, so the call goes on without video. Connect one, then press the camera button.");
-    case LATTICE_CAMERA_ACCESS_DIRECT:
-    case LATTICE_CAMERA_ACCESS_IDLE:
-    case LATTICE_CAMERA_ACCESS_GRANTED:
-    case LATTICE_CAMERA_ACCESS_UNAVAILABLE:
-    default:
-      return NULL;
-    }
+  return notice_text (self, FALSE);
 }
