@@ -229,6 +229,18 @@ lattice_test_peer_start_in (const char        *netns,
 }
 
 LatticeTestProc *
+lattice_test_peer_join_in (const char        *netns,
+                           const char        *name,
+                           const char        *link,
+                           const char *const *extra_args)
+{
+  LatticeTestProc *self = lattice_test_peer_start_in (netns, name, link, extra_args);
+
+  lattice_test_proc_wait_joined (self, 30);
+  return self;
+}
+
+LatticeTestProc *
 lattice_test_proc_start (const char        *name,
                          const char *const *argv)
 {
@@ -341,6 +353,14 @@ lattice_test_peer_start (const char        *name,
   return proc_start (name, argv);
 }
 
+LatticeTestProc *
+lattice_test_peer_join (const char        *name,
+                        const char        *link,
+                        const char *const *extra_args)
+{
+  return lattice_test_peer_join_in (NULL, name, link, extra_args);
+}
+
 static gboolean
 on_deadline (gpointer data)
 {
@@ -431,6 +451,24 @@ lattice_test_proc_get_id (LatticeTestProc *self)
   JsonObject *joined = lattice_test_proc_last_event (self, "joined");
 
   return joined != NULL ? json_object_get_string_member_with_default (joined, "id", NULL) : NULL;
+}
+
+static gboolean
+joined_or_exited (gpointer data)
+{
+  return lattice_test_proc_get_id (data) != NULL || lattice_test_proc_exited (data);
+}
+
+void
+lattice_test_proc_wait_joined (LatticeTestProc *self,
+                               guint            timeout_s)
+{
+  gboolean done = lattice_test_wait (joined_or_exited, self, timeout_s);
+
+  if (lattice_test_proc_get_id (self) == NULL)
+    g_test_message ("%s did not join (%s); its stderr:\n%s", lattice_test_proc_get_name (self),
+                    done ? "it exited" : "timed out", lattice_test_proc_get_stderr (self));
+  g_assert_nonnull (lattice_test_proc_get_id (self));
 }
 
 gint64

@@ -23,12 +23,22 @@ LatticeTestProc *lattice_test_peer_start      (const char        *name,
                                                const char        *link,
                                                const char *const *extra_args);
 
+/* Starts lattice-peer like lattice_test_peer_start() and waits (30 s at
+ * most) until it joined; fails the test if it exits or times out first. */
+LatticeTestProc *lattice_test_peer_join       (const char        *name,
+                                               const char        *link,
+                                               const char *const *extra_args);
+
 /* The same, run inside network namespace @netns ("ip netns exec"; NULL:
  * this process's namespace). */
 LatticeTestProc *lattice_test_server_start_in (const char        *netns,
                                                const char *const *extra_args,
                                                guint             *port);
 LatticeTestProc *lattice_test_peer_start_in   (const char        *netns,
+                                               const char        *name,
+                                               const char        *link,
+                                               const char *const *extra_args);
+LatticeTestProc *lattice_test_peer_join_in    (const char        *netns,
                                                const char        *name,
                                                const char        *link,
                                                const char *const *extra_args);
@@ -76,6 +86,10 @@ JsonObject      *lattice_test_proc_find_event (LatticeTestProc *proc,
                                                const char      *value);
 /* The participant id from the "joined" event, or NULL. */
 const char      *lattice_test_proc_get_id     (LatticeTestProc *proc);
+/* Waits until @proc joined its room; fails the test if it exits first
+ * or after @timeout_s. */
+void             lattice_test_proc_wait_joined (LatticeTestProc *proc,
+                                                guint            timeout_s);
 /* Decoded video frames from @from in the latest "stats" event (-1: none). */
 gint64           lattice_test_proc_video_frames (LatticeTestProc *proc,
                                                  const char      *from);

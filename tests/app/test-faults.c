@@ -19,24 +19,6 @@
 
 /* Helpers shared by the three tests */
 
-static gboolean
-is_joined (gpointer data)
-{
-  return lattice_test_proc_get_id (data) != NULL || lattice_test_proc_exited (data);
-}
-
-static LatticeTestProc *
-start_peer (const char        *name,
-            const char        *link,
-            const char *const *args)
-{
-  LatticeTestProc *proc = lattice_test_peer_start (name, link, args);
-
-  g_assert_true (lattice_test_wait (is_joined, proc, 30));
-  g_assert_nonnull (lattice_test_proc_get_id (proc));
-  return proc;
-}
-
 static GPtrArray *
 start_room (const char *link,
             guint       n)
@@ -47,7 +29,7 @@ start_room (const char *link,
     {
       g_autofree char *name = g_strdup_printf ("peer-%c", 'a' + i);
 
-      g_ptr_array_add (peers, start_peer (name, link, NULL));
+      g_ptr_array_add (peers, lattice_test_peer_join (name, link, NULL));
     }
   return peers;
 }
@@ -164,7 +146,7 @@ test_server_dies (void)
     }
 
   /* the new server's room holds the same three participants */
-  observer = start_peer ("observer", link, (const char *const[]) { "--video", "none", "--audio", "none", NULL });
+  observer = lattice_test_peer_join ("observer", link, (const char *const[]) { "--video", "none", "--audio", "none", NULL });
   for (guint i = 0; i < peers->len; i++)
     lattice_test_proc_wait_event (observer, 0, "participant-joined", "id", lattice_test_proc_get_id (g_ptr_array_index (peers, i)), 10);
   lattice_test_assert_clean_exit (observer);

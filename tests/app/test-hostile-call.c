@@ -23,7 +23,6 @@
 #define N_PEERS           3
 #define N_BAD_MESSAGES    10000
 #define MEDIA_TIMEOUT_S   60
-#define JOIN_TIMEOUT_S    30
 #define WINDOW_S          5    /* the media and the server are checked this often */
 #define MAX_WINDOWS       40   /* the whole flood: 200 s at most */
 /* Unpaced, the 10,000 messages are over in 3 s, before the call could be
@@ -48,24 +47,6 @@ typedef struct {
 } Fixture;
 
 /* --- The call ------------------------------------------------------------ */
-
-static gboolean
-is_joined (gpointer data)
-{
-  return lattice_test_proc_get_id (data) != NULL || lattice_test_proc_exited (data);
-}
-
-static LatticeTestProc *
-start_peer (const char        *name,
-            const char        *link,
-            const char *const *args)
-{
-  LatticeTestProc *proc = lattice_test_peer_start (name, link, args);
-
-  g_assert_true (lattice_test_wait (is_joined, proc, JOIN_TIMEOUT_S));
-  g_assert_nonnull (lattice_test_proc_get_id (proc));
-  return proc;
-}
 
 /* Every peer got a first video and audio frame from every other one. */
 static gboolean
@@ -226,7 +207,7 @@ start_call (Fixture *f)
     {
       g_autofree char *name = g_strdup_printf ("peer-%c", 'a' + i);
 
-      g_ptr_array_add (f->peers, start_peer (name, f->link, NULL));
+      g_ptr_array_add (f->peers, lattice_test_peer_join (name, f->link, NULL));
     }
   g_assert_true (lattice_test_wait (all_media_flows, f->peers, MEDIA_TIMEOUT_S));
 }
@@ -283,7 +264,7 @@ test_hostile_call (void)
   g_assert_cmpuint (assert_video_rises (f, since_ms, lattice_test_now_ms ()), >=, AFTER_STATS);
 
   /* A fresh participant in the attacked room finds the three there. */
-  observer = start_peer ("observer", f->link, (const char *const[]) { "--video", "none", "--audio", "none", NULL });
+  observer = lattice_test_peer_join ("observer", f->link, (const char *const[]) { "--video", "none", "--audio", "none", NULL });
   for (guint i = 0; i < f->peers->len; i++)
     lattice_test_proc_wait_event (observer, 0, "participant-joined", "id",
                                   lattice_test_proc_get_id (g_ptr_array_index (f->peers, i)), 10);

@@ -294,24 +294,6 @@ cpu_ms (LatticeTestProc *proc)
          1000 / sysconf (_SC_CLK_TCK);
 }
 
-static gboolean
-is_joined (gpointer data)
-{
-  return lattice_test_proc_get_id (data) != NULL || lattice_test_proc_exited (data);
-}
-
-static LatticeTestProc *
-start_peer (const char *ns,
-            const char *name,
-            const char *link)
-{
-  LatticeTestProc *proc = lattice_test_peer_start_in (ns, name, link, NULL);
-
-  g_assert_true (lattice_test_wait (is_joined, proc, 30));
-  g_assert_nonnull (lattice_test_proc_get_id (proc));
-  return proc;
-}
-
 typedef struct {
   LatticeTestProc **procs;
   guint             n;
@@ -380,9 +362,9 @@ test_link_breaks (void)
 
   server = lattice_test_server_start_in (net.r, (const char *const[]) { "--host", "10.213.1.1", NULL }, &port);
   link = g_strdup_printf ("http://10.213.1.1:%u/netns", port);
-  c = start_peer (net.r, "peer-c", link);
-  a = start_peer (net.a, "peer-a", link);
-  b = start_peer (net.b, "peer-b", link);
+  c = lattice_test_peer_join_in (net.r, "peer-c", link, NULL);
+  a = lattice_test_peer_join_in (net.a, "peer-a", link, NULL);
+  b = lattice_test_peer_join_in (net.b, "peer-b", link, NULL);
   all[0] = a, all[1] = b, all[2] = c;
   check = (FramesCheck) { all, 3, 0 };
   g_assert_true (lattice_test_wait (media_flows, &check, 60));

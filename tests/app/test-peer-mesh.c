@@ -72,24 +72,6 @@ assert_media_flows (GPtrArray *receivers,
                   (g_get_monotonic_time () - start) / 1000);
 }
 
-static gboolean
-is_joined (gpointer data)
-{
-  return lattice_test_proc_get_id (data) != NULL ||
-         lattice_test_proc_exited (data);
-}
-
-static LatticeTestProc *
-start_peer (const char *name,
-            const char *link)
-{
-  LatticeTestProc *proc = lattice_test_peer_start (name, link, NULL);
-
-  g_assert_true (lattice_test_wait (is_joined, proc, 30));
-  g_assert_nonnull (lattice_test_proc_get_id (proc));
-  return proc;
-}
-
 typedef struct {
   LatticeTestProc *proc;
   const char      *id;
@@ -176,7 +158,7 @@ test_four_peers (void)
     {
       g_autofree char *name = g_strdup_printf ("peer-%u", i);
 
-      g_ptr_array_add (peers, start_peer (name, link));
+      g_ptr_array_add (peers, lattice_test_peer_join (name, link, NULL));
     }
   assert_media_flows (peers, peers);
 
@@ -204,7 +186,7 @@ test_four_peers (void)
   assert_still_receiving (g_ptr_array_index (staying, 0), g_ptr_array_index (staying, 1));
   assert_still_receiving (g_ptr_array_index (staying, 1), g_ptr_array_index (staying, 0));
 
-  fifth = start_peer ("peer-4", link);
+  fifth = lattice_test_peer_join ("peer-4", link, NULL);
   g_ptr_array_add (peers, fifth);
   g_ptr_array_add (staying, fifth);
   assert_media_flows (staying, staying);
@@ -260,7 +242,7 @@ test_peer_errors (void)
   link = g_strdup_printf ("http://127.0.0.1:%u/locked", port);
   host = lattice_test_peer_start ("host", link,
                                   (const char *const[]) { "--password", "sesame", "--video", "none", "--audio", "none", NULL });
-  g_assert_true (lattice_test_wait (is_joined, host, 30));
+  lattice_test_proc_wait_joined (host, 30);
   assert_peer_fails (link, (const char *const[]) { "--password", "wrong", NULL }, "wrong-password");
   assert_peer_fails (link, (const char *const[]) { "--password", "sesame", NULL }, "room-full");
   assert_clean_exit (host);

@@ -95,12 +95,6 @@ remove_dir (const char *dir)
   g_rmdir (dir);
 }
 
-static gboolean
-is_joined (gpointer data)
-{
-  return lattice_test_proc_get_id (data) != NULL || lattice_test_proc_exited (data);
-}
-
 typedef struct {
   LatticeTestProc *receiver;
   LatticeTestProc *sender;
@@ -130,9 +124,9 @@ assert_relayed_call (const char        *link,
   gint64 start = lattice_test_now_ms ();
   PairCheck check;
 
-  g_assert_true (lattice_test_wait (is_joined, a, 30));
+  lattice_test_proc_wait_joined (a, 30);
   b = lattice_test_peer_start ("peer-b", link, peer_args);
-  g_assert_true (lattice_test_wait (is_joined, b, 30));
+  lattice_test_proc_wait_joined (b, 30);
 
   check = (PairCheck) { a, b };
   g_assert_true (lattice_test_wait (relayed_media_flows, &check, 60));

@@ -81,23 +81,6 @@ has_failed_with (LatticeTestProc *proc,
 }
 
 static gboolean
-is_joined (gpointer data)
-{
-  return lattice_test_proc_get_id (data) != NULL || lattice_test_proc_exited (data);
-}
-
-static LatticeTestProc *
-start_peer (const char *name,
-            const char *link)
-{
-  LatticeTestProc *proc = lattice_test_peer_start (name, link, NULL);
-
-  g_assert_true (lattice_test_wait (is_joined, proc, 30));
-  g_assert_nonnull (lattice_test_proc_get_id (proc));
-  return proc;
-}
-
-static gboolean
 both_have_codes (gpointer data)
 {
   Pair *pair = data;
@@ -138,8 +121,8 @@ run_pair (const char *const *server_args,
 
   *server = lattice_test_server_start (server_args, &port);
   link = g_strdup_printf ("http://127.0.0.1:%u/%s", port, room);
-  pair->a = start_peer ("verify-a", link);
-  pair->b = start_peer ("verify-b", link);
+  pair->a = lattice_test_peer_join ("verify-a", link, NULL);
+  pair->b = lattice_test_peer_join ("verify-b", link, NULL);
 }
 
 static void
