@@ -156,30 +156,6 @@ add_hostile (Fixture            *f,
   lattice_hostile_start (hostile);
 }
 
-/* The driver's own accounting: every bad message was answered with an
- * error or lost to an announced close, and nothing else came back. */
-static void
-check_hostiles (Fixture *f)
-{
-  guint total = 0;
-
-  for (guint i = 0; i < f->hostiles->len; i++)
-    {
-      LatticeHostile *hostile = g_ptr_array_index (f->hostiles, i);
-      const LatticeHostileStats *s = lattice_hostile_get_stats (hostile);
-      g_autofree char *line = lattice_hostile_describe (hostile);
-
-      g_test_message ("%s", line);
-      g_assert_true (lattice_hostile_is_done (hostile));
-      g_assert_false (s->stalled);
-      g_assert_cmpuint (s->unexpected, ==, 0);
-      g_assert_cmpuint (s->unannounced, ==, 0);
-      g_assert_cmpuint (s->sent, ==, s->errors + s->lost);
-      total += s->sent;
-    }
-  g_assert_cmpuint (total, >=, N_BAD_MESSAGES);
-}
-
 /* --- The test ------------------------------------------------------------ */
 
 static void
@@ -252,7 +228,7 @@ test_hostile_call (void)
 
   since_ms = lattice_test_now_ms ();
   flood (f, since_ms);
-  check_hostiles (f);
+  lattice_hostiles_assert_accounted (f->hostiles, N_BAD_MESSAGES);
 
   /* After it: a few more seconds of call, so the end of the flood is
    * checked over a whole window too. */

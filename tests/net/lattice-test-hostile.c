@@ -746,3 +746,26 @@ lattice_hostiles_done (gpointer hostiles_ptr_array)
       return FALSE;
   return TRUE;
 }
+
+void
+lattice_hostiles_assert_accounted (GPtrArray *hostiles,
+                                   guint      min_sent)
+{
+  guint total = 0;
+
+  for (guint i = 0; i < hostiles->len; i++)
+    {
+      LatticeHostile *hostile = g_ptr_array_index (hostiles, i);
+      const LatticeHostileStats *s = lattice_hostile_get_stats (hostile);
+      g_autofree char *line = lattice_hostile_describe (hostile);
+
+      g_test_message ("%s", line);
+      g_assert_true (lattice_hostile_is_done (hostile));
+      g_assert_false (s->stalled);
+      g_assert_cmpuint (s->unexpected, ==, 0);
+      g_assert_cmpuint (s->unannounced, ==, 0);
+      g_assert_cmpuint (s->sent, ==, s->errors + s->lost);
+      total += s->sent;
+    }
+  g_assert_cmpuint (total, >=, min_sent);
+}

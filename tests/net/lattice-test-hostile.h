@@ -67,6 +67,11 @@ void                       lattice_hostile_free      (LatticeHostile     *self);
 
 /* Whether all of @hostiles are done; a LatticeTestCondition. */
 gboolean                   lattice_hostiles_done     (gpointer            hostiles_ptr_array);
+/* Each driver is done and accounts for every bad message it sent: each
+ * was answered with an error or lost to a close the server announced,
+ * and nothing else came back; together they sent at least @min_sent. */
+void                       lattice_hostiles_assert_accounted (GPtrArray *hostiles,
+                                                              guint      min_sent);
 
 /* The generator alone: one bad message (text unless *out_binary). It is
  * bad for any client: whether the server must refuse it in a given state

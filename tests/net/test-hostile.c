@@ -261,27 +261,6 @@ add_hostile (Fixture            *f,
 }
 
 static void
-check_hostiles (Fixture *f)
-{
-  guint total = 0;
-
-  for (guint i = 0; i < f->hostiles->len; i++)
-    {
-      LatticeHostile *hostile = g_ptr_array_index (f->hostiles, i);
-      const LatticeHostileStats *s = lattice_hostile_get_stats (hostile);
-      g_autofree char *line = lattice_hostile_describe (hostile);
-
-      g_test_message ("%s", line);
-      g_assert_false (s->stalled);
-      g_assert_cmpuint (s->unexpected, ==, 0);
-      g_assert_cmpuint (s->unannounced, ==, 0);
-      g_assert_cmpuint (s->sent, ==, s->errors + s->lost);
-      total += s->sent;
-    }
-  g_assert_cmpuint (total, >=, N_BAD_MESSAGES);
-}
-
-static void
 test_hostile_clients (Fixture       *f,
                       gconstpointer  data)
 {
@@ -316,7 +295,7 @@ test_hostile_clients (Fixture       *f,
       g_assert_cmpuint (g->sent_to[(i + 1) % N_GOOD], >, 0);
       g_assert_false (g->ws->closed);
     }
-  check_hostiles (f);
+  lattice_hostiles_assert_accounted (f->hostiles, N_BAD_MESSAGES);
 
   /* Still up for newcomers. */
   after = lattice_test_ws_connect (f->uri, NULL, NULL, NULL);
