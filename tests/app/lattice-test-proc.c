@@ -124,6 +124,39 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+static const char session_bus_config[] =
+  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+  "<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen>"
+  "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+  "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n";
+
+GSubprocess *
+lattice_test_session_bus_start (const char  *name,
+                                char       **address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = g_strconcat (name, ".conf", NULL);
+  g_autofree char *config = g_build_filename (g_getenv ("LATTICE_BUILDDIR"), "tests", file, NULL);
+  g_autofree char *config_arg = g_strconcat ("--config-file=", config, NULL);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  GSubprocess *bus;
+
+  g_assert_true (g_file_set_contents (config, session_bus_config, -1, NULL));
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", config_arg, "--nofork",
+                                     "--print-address=1", NULL);
+  if (bus == NULL)
+    return NULL;
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus));
+  *address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (*address);
+  return bus;
+}
+
 static LatticeTestProc *
 proc_start (const char *name,
             GPtrArray  *argv)

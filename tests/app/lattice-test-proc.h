@@ -46,6 +46,12 @@ LatticeTestProc *lattice_test_peer_join_in    (const char        *netns,
  * lines that are JSON objects become its events. */
 LatticeTestProc *lattice_test_proc_start      (const char        *name,
                                                const char *const *argv);
+/* Starts a private session bus (dbus-daemon with no service directories,
+ * so nothing is activated that would outlive the test), its config kept
+ * as LATTICE_BUILDDIR/tests/@name.conf; its address in *address. NULL
+ * when there is no dbus-daemon. It dies with the test. */
+GSubprocess     *lattice_test_session_bus_start (const char  *name,
+                                                 char       **address);
 /* A port on 127.0.0.1 that is free for TCP and UDP right now. */
 guint            lattice_test_free_port       (void);
 

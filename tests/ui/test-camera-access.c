@@ -11,8 +11,6 @@
  */
 #include "config.h"
 
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <gio/gio.h>
@@ -22,6 +20,7 @@
 #include "lattice-camera-access.h"
 #include "lattice-device-list.h"
 #include "lattice-media-engine.h"
+#include "lattice-test-proc.h"
 
 #define NO_RESPONSE (-1)
 
@@ -512,62 +511,23 @@ test_gone_while_asking (Fixture       *fixture,
   g_assert_cmpint (g_atomic_int_get (&fixture->portal.n_open_calls), ==, 0);
 }
 
-/* A minimal session bus: no service directories, so nothing is activated. */
-static const char bus_config[] =
-  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-  "<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen>"
-  "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
-  "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n";
-
-/* A failed assertion aborts the test: the bus must not outlive it. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static GSubprocess *
-start_session_bus (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_build_filename (g_getenv ("LATTICE_BUILDDIR"), "tests", "ui",
-                                              "camera-access-bus.conf", NULL);
-  g_autofree char *config_arg = g_strconcat ("--config-file=", config, NULL);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *address = NULL;
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  GSubprocess *bus;
-
-  g_assert_true (g_file_set_contents (config, bus_config, -1, NULL));
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", config_arg, "--nofork",
-                                     "--print-address=1", NULL);
-  if (bus == NULL)
-    return NULL;
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus));
-  address = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
-  return bus;
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(GSubprocess) bus = NULL;
+  g_autofree char *address = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
   g_unsetenv ("LATTICE_CAMERA_PORTAL");
-  if ((bus = start_session_bus ()) == NULL)
+  if ((bus = lattice_test_session_bus_start ("camera-access-bus", &address)) == NULL)
     {
       g_printerr ("No dbus-daemon: skipping\n");
       return 77;
     }
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
 
   g_test_add_func ("/camera-access/sandbox-detection", test_sandbox_detection);
 #define ADD(path, func, data) \

@@ -439,38 +439,6 @@ in_call_alone (gpointer data)
          json_object_get_int_member (app->report, "n-tiles") == 1;
 }
 
-/* A minimal session bus: no service directories, so nothing (the
- * accessibility bus, say) is activated that would outlive the test and
- * hold its output open. */
-static const char bus_config[] =
-  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-  "<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen>"
-  "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
-  "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n";
-
-/* A session bus of our own, so a second `lattice LINK` reaches the first. */
-static GSubprocess *
-start_session_bus (char **address)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_build_filename (g_getenv ("LATTICE_BUILDDIR"), "tests", "ui",
-                                              "session-bus.conf", NULL);
-  g_autofree char *config_arg = g_strconcat ("--config-file=", config, NULL);
-  g_autoptr(GDataInputStream) out = NULL;
-  GSubprocess *bus;
-
-  g_assert_true (g_file_set_contents (config, bus_config, -1, NULL));
-  bus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                          "dbus-daemon", config_arg, "--nofork", "--print-address=1", NULL);
-  if (bus == NULL)
-    return NULL;
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus));
-  *address = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return bus;
-}
-
 /* A second link while in a call: the running app asks before leaving. Both
  * links come on the command line, the second in the lattice:// form. */
 static void
@@ -487,7 +455,8 @@ test_second_link (void)
   JsonObject *dialog;
   guint port;
 
-  if ((bus = start_session_bus (&address)) == NULL)
+  /* A session bus of our own, so a second `lattice LINK` reaches the first. */
+  if ((bus = lattice_test_session_bus_start ("ui-e2e-bus", &address)) == NULL)
     {
       g_test_skip ("no dbus-daemon");
       return;
