@@ -610,6 +610,45 @@ lattice_test_proc_has_first_frame (LatticeTestProc *receiver,
 }
 
 typedef struct {
+  GPtrArray *receivers;
+  GPtrArray *senders;
+  gint64     since_ms;
+} MediaFlows;
+
+static gboolean
+media_flows (gpointer data)
+{
+  MediaFlows *check = data;
+
+  for (guint r = 0; r < check->receivers->len; r++)
+    for (guint s = 0; s < check->senders->len; s++)
+      {
+        LatticeTestProc *receiver = g_ptr_array_index (check->receivers, r);
+        LatticeTestProc *sender = g_ptr_array_index (check->senders, s);
+        const char *from = lattice_test_proc_get_id (sender);
+
+        if (receiver == sender)
+          continue;
+        if (from == NULL ||
+            !lattice_test_proc_has_first_frame (receiver, check->since_ms, from, "video") ||
+            !lattice_test_proc_has_first_frame (receiver, check->since_ms, from, "audio"))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+void
+lattice_test_wait_media_flows (GPtrArray *receivers,
+                               GPtrArray *senders,
+                               gint64     since_ms,
+                               guint      timeout_s)
+{
+  MediaFlows check = { receivers, senders, since_ms };
+
+  g_assert_true (lattice_test_wait (media_flows, &check, timeout_s));
+}
+
+typedef struct {
   LatticeTestProc *proc;
   gint64           since_ms;
   const char      *event;

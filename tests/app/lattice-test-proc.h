@@ -119,6 +119,13 @@ gboolean         lattice_test_proc_has_first_frame (LatticeTestProc *proc,
                                                     gint64           since_ms,
                                                     const char      *from,
                                                     const char      *kind);
+/* Waits until each of @receivers decoded a first video and a first audio
+ * frame from each of @senders (but itself) at or after @since_ms; fails
+ * the test after @timeout_s. Both arrays hold LatticeTestProc. */
+void             lattice_test_wait_media_flows (GPtrArray *receivers,
+                                                GPtrArray *senders,
+                                                gint64     since_ms,
+                                                guint      timeout_s);
 /* Waits for lattice_test_proc_find_event() to find one (fails the test
  * after @timeout_s) and returns its time. */
 gint64           lattice_test_proc_wait_event (LatticeTestProc *proc,

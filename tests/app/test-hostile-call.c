@@ -48,25 +48,6 @@ typedef struct {
 
 /* --- The call ------------------------------------------------------------ */
 
-/* Every peer got a first video and audio frame from every other one. */
-static gboolean
-all_media_flows (gpointer data)
-{
-  GPtrArray *peers = data;
-
-  for (guint r = 0; r < peers->len; r++)
-    for (guint s = 0; s < peers->len; s++)
-      {
-        const char *sender = lattice_test_proc_get_id (g_ptr_array_index (peers, s));
-
-        if (r != s &&
-            (!lattice_test_proc_has_first_frame (g_ptr_array_index (peers, r), 0, sender, "video") ||
-             !lattice_test_proc_has_first_frame (g_ptr_array_index (peers, r), 0, sender, "audio")))
-          return FALSE;
-      }
-  return TRUE;
-}
-
 /* Since @since_ms no peer saw another one leave, nor its connection to it
  * change from "connected". The hostile members in room "call" come and go
  * all the time: events about them are expected, and not looked at. */
@@ -185,7 +166,7 @@ start_call (Fixture *f)
 
       g_ptr_array_add (f->peers, lattice_test_peer_join (name, f->link, NULL));
     }
-  g_assert_true (lattice_test_wait (all_media_flows, f->peers, MEDIA_TIMEOUT_S));
+  lattice_test_wait_media_flows (f->peers, f->peers, 0, MEDIA_TIMEOUT_S);
 }
 
 /* Runs the flood, checking the call and the server every WINDOW_S. */

@@ -294,31 +294,6 @@ cpu_ms (LatticeTestProc *proc)
          1000 / sysconf (_SC_CLK_TCK);
 }
 
-typedef struct {
-  LatticeTestProc **procs;
-  guint             n;
-  gint64            since_ms;
-} FramesCheck;
-
-/* Every pair of procs exchanged video and audio since since_ms. */
-static gboolean
-media_flows (gpointer data)
-{
-  FramesCheck *check = data;
-
-  for (guint r = 0; r < check->n; r++)
-    for (guint s = 0; s < check->n; s++)
-      if (r != s)
-        {
-          const char *from = lattice_test_proc_get_id (check->procs[s]);
-
-          if (!lattice_test_proc_has_first_frame (check->procs[r], check->since_ms, from, "video") ||
-              !lattice_test_proc_has_first_frame (check->procs[r], check->since_ms, from, "audio"))
-            return FALSE;
-        }
-  return TRUE;
-}
-
 static guint
 count_events_about (LatticeTestProc *proc,
                     gint64           since_ms,
@@ -353,8 +328,8 @@ test_link_breaks (void)
   g_autoptr(LatticeTestProc) b = NULL;
   g_autoptr(LatticeTestProc) c = NULL;
   g_autofree char *link = NULL;
-  LatticeTestProc *all[3], *pair[2];
-  FramesCheck check;
+  g_autoptr(GPtrArray) everyone = g_ptr_array_new ();
+  g_autoptr(GPtrArray) a_and_b = g_ptr_array_new ();
   const char *outage_env = g_getenv ("LATTICE_TEST_OUTAGE_MS");
   gint64 outage_ms = outage_env != NULL ? g_ascii_strtoll (outage_env, NULL, 10) : OUTAGE_MS;
   gint64 broken_ms, healed_ms, detected_ms, recovered_ms = 0, cpu_before, cpu_outage;
@@ -365,9 +340,10 @@ test_link_breaks (void)
   c = lattice_test_peer_join_in (net.r, "peer-c", link, NULL);
   a = lattice_test_peer_join_in (net.a, "peer-a", link, NULL);
   b = lattice_test_peer_join_in (net.b, "peer-b", link, NULL);
-  all[0] = a, all[1] = b, all[2] = c;
-  check = (FramesCheck) { all, 3, 0 };
-  g_assert_true (lattice_test_wait (media_flows, &check, 60));
+  g_ptr_array_add (everyone, a);
+  g_ptr_array_add (everyone, b);
+  g_ptr_array_add (everyone, c);
+  lattice_test_wait_media_flows (everyone, everyone, 0, 60);
   lattice_test_run_for (2000);
   fds_before = count_fds (a);
 
@@ -383,15 +359,15 @@ test_link_breaks (void)
   healed_ms = lattice_test_now_ms ();
   cpu_outage = cpu_ms (a) - cpu_before;
   set_link_broken (FALSE);
-  pair[0] = a, pair[1] = b;
-  check = (FramesCheck) { pair, 2, healed_ms };
-  g_assert_true (lattice_test_wait (media_flows, &check, RECOVERY_BOUND_S));
+  g_ptr_array_add (a_and_b, a);
+  g_ptr_array_add (a_and_b, b);
+  lattice_test_wait_media_flows (a_and_b, a_and_b, healed_ms, RECOVERY_BOUND_S);
   for (guint r = 0; r < 2; r++)
     for (guint k = 0; k < 2; k++)
       {
         const char *kind = k == 0 ? "video" : "audio";
-        LatticeTestProc *receiver = pair[r];
-        const char *from = lattice_test_proc_get_id (pair[1 - r]);
+        LatticeTestProc *receiver = g_ptr_array_index (a_and_b, r);
+        const char *from = lattice_test_proc_get_id (g_ptr_array_index (a_and_b, 1 - r));
         GPtrArray *events = lattice_test_proc_get_events (receiver);
 
         for (guint i = 0; i < events->len; i++)
@@ -421,10 +397,12 @@ test_link_breaks (void)
   lattice_test_proc_wait_stats (c, lattice_test_now_ms (), 2, 10);
   for (guint i = 0; i < 2; i++)
     {
-      g_assert_cmpuint (lattice_test_assert_frames_rise (pair[i], c, broken_ms, lattice_test_now_ms ()), >=, 10);
-      g_assert_cmpuint (lattice_test_assert_frames_rise (c, pair[i], broken_ms, lattice_test_now_ms ()), >=, 10);
-      g_assert_cmpuint (count_events_about (pair[i], broken_ms, "peer-state", "id", NULL, c), ==, 0);
-      g_assert_cmpuint (count_events_about (c, broken_ms, "peer-state", "id", NULL, pair[i]), ==, 0);
+      LatticeTestProc *side = g_ptr_array_index (a_and_b, i);
+
+      g_assert_cmpuint (lattice_test_assert_frames_rise (side, c, broken_ms, lattice_test_now_ms ()), >=, 10);
+      g_assert_cmpuint (lattice_test_assert_frames_rise (c, side, broken_ms, lattice_test_now_ms ()), >=, 10);
+      g_assert_cmpuint (count_events_about (side, broken_ms, "peer-state", "id", NULL, c), ==, 0);
+      g_assert_cmpuint (count_events_about (c, broken_ms, "peer-state", "id", NULL, side), ==, 0);
     }
 
   /* each connection torn down was freed, sockets and all */

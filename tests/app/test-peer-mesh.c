@@ -15,59 +15,13 @@
 
 #define MEDIA_TIMEOUT_S 60
 
-typedef struct {
-  GPtrArray *receivers;  /* LatticeTestProc */
-  GPtrArray *senders;    /* LatticeTestProc */
-} MediaCheck;
-
-static gboolean
-has_first_frame (LatticeTestProc *proc,
-                 const char      *from,
-                 const char      *kind)
-{
-  GPtrArray *events = lattice_test_proc_get_events (proc);
-
-  for (guint i = 0; i < events->len; i++)
-    {
-      JsonObject *event = g_ptr_array_index (events, i);
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), "first-frame") == 0 &&
-          g_strcmp0 (json_object_get_string_member_with_default (event, "from", NULL), from) == 0 &&
-          g_strcmp0 (json_object_get_string_member_with_default (event, "kind", NULL), kind) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-all_media_flows (gpointer data)
-{
-  MediaCheck *check = data;
-
-  for (guint r = 0; r < check->receivers->len; r++)
-    for (guint s = 0; s < check->senders->len; s++)
-      {
-        LatticeTestProc *receiver = g_ptr_array_index (check->receivers, r);
-        const char *sender = lattice_test_proc_get_id (g_ptr_array_index (check->senders, s));
-
-        if (receiver == g_ptr_array_index (check->senders, s))
-          continue;
-        if (sender == NULL ||
-            !has_first_frame (receiver, sender, "video") ||
-            !has_first_frame (receiver, sender, "audio"))
-          return FALSE;
-      }
-  return TRUE;
-}
-
 static void
 assert_media_flows (GPtrArray *receivers,
                     GPtrArray *senders)
 {
-  MediaCheck check = { receivers, senders };
   gint64 start = g_get_monotonic_time ();
 
-  g_assert_true (lattice_test_wait (all_media_flows, &check, MEDIA_TIMEOUT_S));
+  lattice_test_wait_media_flows (receivers, senders, 0, MEDIA_TIMEOUT_S);
   g_test_message ("media flowed everywhere after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - start) / 1000);
 }
