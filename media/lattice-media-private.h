@@ -19,6 +19,9 @@ gboolean lattice_media_check_factories (const LatticeMediaPlugin *plugins,
                                         gsize                     n_plugins,
                                         GError                  **error);
 
+/* The same for the echo canceller's elements. */
+gboolean lattice_media_check_echo_plugins (GError **error);
+
 /* Runs @func from an idle source on @context, never synchronously, so signals
  * reach the caller on its own thread and after the current call returns. */
 void     lattice_media_invoke          (GMainContext   *context,

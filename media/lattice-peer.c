@@ -16,7 +16,7 @@
 #include <nice/agent.h>
 #endif
 
-#include "lattice-media-engine.h"
+#include "lattice-media.h"
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
 #include "lattice-peer-private.h"
