@@ -122,7 +122,7 @@ find_participant (LatticeCall *self,
   return FALSE;
 }
 
-static LatticePeer *add_peer (LatticeCall *self, const char *id, gboolean offerer);
+static LatticePeerConnection *add_peer (LatticeCall *self, const char *id, gboolean offerer);
 
 static const char *
 own_id (LatticeCall *self)
@@ -160,7 +160,7 @@ on_rebuild_due (gpointer data)
 {
   Rebuild *rebuild = data;
   LatticeCall *self = rebuild->call;
-  LatticePeer *peer = lattice_media_engine_lookup_peer (self->engine, rebuild->id);
+  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, rebuild->id);
   g_autofree char *id = g_strdup (rebuild->id);
   gpointer key, source;
 
@@ -173,7 +173,7 @@ on_rebuild_due (gpointer data)
   if (self->state != LATTICE_CALL_STATE_IN_CALL && self->state != LATTICE_CALL_STATE_RECONNECTING)
     return G_SOURCE_REMOVE;
   if (find_participant (self, id, NULL) &&
-      (peer == NULL || lattice_peer_get_state (peer) == LATTICE_PEER_STATE_FAILED))
+      (peer == NULL || lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_FAILED))
     {
       g_info ("Rebuilding the connection to %s", id);
       offer_to (self, id);
@@ -258,31 +258,31 @@ ensure_participant (LatticeCall                  *self,
 /* Media → signaling                                                   */
 
 static LatticeConnectionState
-connection_state_from_peer (LatticePeerState state)
+connection_state_from_peer (LatticePeerConnectionState state)
 {
   switch (state)
     {
-    case LATTICE_PEER_STATE_NEW:
+    case LATTICE_PEER_CONNECTION_STATE_NEW:
       return LATTICE_CONNECTION_NEW;
-    case LATTICE_PEER_STATE_CONNECTING:
+    case LATTICE_PEER_CONNECTION_STATE_CONNECTING:
       return LATTICE_CONNECTION_CONNECTING;
-    case LATTICE_PEER_STATE_CONNECTED:
+    case LATTICE_PEER_CONNECTION_STATE_CONNECTED:
       return LATTICE_CONNECTION_CONNECTED;
-    case LATTICE_PEER_STATE_FAILED:
+    case LATTICE_PEER_CONNECTION_STATE_FAILED:
       return LATTICE_CONNECTION_FAILED;
-    case LATTICE_PEER_STATE_CLOSED:
+    case LATTICE_PEER_CONNECTION_STATE_CLOSED:
     default:
       return LATTICE_CONNECTION_CLOSED;
     }
 }
 
 static void
-on_peer_local_description (LatticePeer *peer,
+on_peer_local_description (LatticePeerConnection *peer,
                            const char  *type,
                            const char  *sdp,
                            LatticeCall *self)
 {
-  const char *to = lattice_peer_get_id (peer);
+  const char *to = lattice_peer_connection_get_id (peer);
 
   if (self->client == NULL)
     return;
@@ -296,14 +296,14 @@ on_peer_local_description (LatticePeer *peer,
 }
 
 static void
-on_peer_local_candidate (LatticePeer *peer,
+on_peer_local_candidate (LatticePeerConnection *peer,
                          guint        mline,
                          const char  *candidate,
                          LatticeCall *self)
 {
   if (self->client == NULL)
     return;
-  lattice_signaling_client_send_candidate (self->client, lattice_peer_get_id (peer),
+  lattice_signaling_client_send_candidate (self->client, lattice_peer_connection_get_id (peer),
                                            mline, NULL, candidate);
 }
 
@@ -311,23 +311,23 @@ on_peer_local_candidate (LatticePeer *peer,
  * set once both DTLS fingerprints are known, cleared on any other state. */
 static void
 update_verification_code (LatticeCall *self,
-                          LatticePeer *peer)
+                          LatticePeerConnection *peer)
 {
-  const char *id = lattice_peer_get_id (peer);
+  const char *id = lattice_peer_connection_get_id (peer);
   LatticeParticipant *participant = lattice_call_lookup (self, id);
   g_autofree char *code = NULL;
 
   /* late news from a replaced connection are not about the current one */
   if (participant == NULL || lattice_media_engine_lookup_peer (self->engine, id) != peer)
     return;
-  if (lattice_peer_get_state (peer) == LATTICE_PEER_STATE_CONNECTED)
-    code = lattice_verification_code (lattice_peer_get_local_fingerprint (peer),
-                                      lattice_peer_get_remote_fingerprint (peer));
+  if (lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_CONNECTED)
+    code = lattice_verification_code (lattice_peer_connection_get_local_fingerprint (peer),
+                                      lattice_peer_connection_get_remote_fingerprint (peer));
   lattice_participant_set_verification_code (participant, code);
 }
 
 static void
-on_peer_notify_fingerprint (LatticePeer *peer,
+on_peer_notify_fingerprint (LatticePeerConnection *peer,
                             GParamSpec  *pspec,
                             LatticeCall *self)
 {
@@ -335,49 +335,49 @@ on_peer_notify_fingerprint (LatticePeer *peer,
 }
 
 static void
-on_peer_notify_state (LatticePeer *peer,
+on_peer_notify_state (LatticePeerConnection *peer,
                       GParamSpec  *pspec,
                       LatticeCall *self)
 {
-  LatticeParticipant *participant = lattice_call_lookup (self, lattice_peer_get_id (peer));
-  LatticePeerState state = lattice_peer_get_state (peer);
+  LatticeParticipant *participant = lattice_call_lookup (self, lattice_peer_connection_get_id (peer));
+  LatticePeerConnectionState state = lattice_peer_connection_get_state (peer);
 
   if (participant == NULL)
     return;
   lattice_participant_set_connection_state (participant, connection_state_from_peer (state));
-  if (state == LATTICE_PEER_STATE_FAILED)
-    schedule_rebuild (self, lattice_peer_get_id (peer));
+  if (state == LATTICE_PEER_CONNECTION_STATE_FAILED)
+    schedule_rebuild (self, lattice_peer_connection_get_id (peer));
   update_verification_code (self, peer);
 }
 
 static void
-on_peer_notify_speaking (LatticePeer *peer,
+on_peer_notify_speaking (LatticePeerConnection *peer,
                          GParamSpec  *pspec,
                          LatticeCall *self)
 {
-  LatticeParticipant *participant = lattice_call_lookup (self, lattice_peer_get_id (peer));
+  LatticeParticipant *participant = lattice_call_lookup (self, lattice_peer_connection_get_id (peer));
 
   if (participant != NULL)
-    lattice_participant_set_speaking (participant, lattice_peer_get_speaking (peer));
+    lattice_participant_set_speaking (participant, lattice_peer_connection_get_speaking (peer));
 }
 
 static void
-on_peer_first_frame (LatticePeer *peer,
+on_peer_first_frame (LatticePeerConnection *peer,
                      const char  *kind,
                      LatticeCall *self)
 {
-  LatticeParticipant *participant = lattice_call_lookup (self, lattice_peer_get_id (peer));
+  LatticeParticipant *participant = lattice_call_lookup (self, lattice_peer_connection_get_id (peer));
 
   if (participant != NULL)
     g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, participant, kind);
 }
 
-static LatticePeer *
+static LatticePeerConnection *
 add_peer (LatticeCall *self,
           const char  *id,
           gboolean     offerer)
 {
-  LatticePeer *peer = lattice_media_engine_add_peer (self->engine, id, offerer);
+  LatticePeerConnection *peer = lattice_media_engine_add_peer (self->engine, id, offerer);
 
   if (peer == NULL)
     return NULL;
@@ -530,7 +530,7 @@ on_client_joined (LatticeSignalingClient *client,
   for (guint i = 0; others != NULL && i < others->len; i++)
     {
       const LatticeParticipantInfo *info = g_ptr_array_index (others, i);
-      LatticePeer *peer;
+      LatticePeerConnection *peer;
       gboolean added;
 
       ensure_participant (self, info, &added);
@@ -539,7 +539,7 @@ on_client_joined (LatticeSignalingClient *client,
                        lattice_call_lookup (self, info->id));
       peer = lattice_media_engine_lookup_peer (self->engine, info->id);
       /* a connection that survived the outage stays as it is */
-      if (peer == NULL || lattice_peer_get_state (peer) == LATTICE_PEER_STATE_FAILED)
+      if (peer == NULL || lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_FAILED)
         offer_to (self, info->id);
     }
 
@@ -623,7 +623,7 @@ on_client_offer (LatticeSignalingClient *client,
                  LatticeCall            *self)
 {
   g_autoptr(GError) error = NULL;
-  LatticePeer *peer = lattice_media_engine_lookup_peer (self->engine, from);
+  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
 
   if (lattice_call_lookup (self, from) == NULL)
     {
@@ -646,7 +646,7 @@ on_client_offer (LatticeSignalingClient *client,
       lattice_media_engine_remove_peer (self->engine, from);
     }
   peer = add_peer (self, from, FALSE);
-  if (peer != NULL && !lattice_peer_set_remote_description (peer, "offer", sdp, &error))
+  if (peer != NULL && !lattice_peer_connection_set_remote_description (peer, "offer", sdp, &error))
     g_info ("Bad offer from %s: %s", from, error->message);
 }
 
@@ -657,9 +657,9 @@ on_client_answer (LatticeSignalingClient *client,
                   LatticeCall            *self)
 {
   g_autoptr(GError) error = NULL;
-  LatticePeer *peer = lattice_media_engine_lookup_peer (self->engine, from);
+  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
 
-  if (peer == NULL || !lattice_peer_get_offerer (peer))
+  if (peer == NULL || !lattice_peer_connection_get_offerer (peer))
     {
       g_debug ("Answer from %s, who was not offered to", from);
       return;
@@ -669,7 +669,7 @@ on_client_answer (LatticeSignalingClient *client,
       g_debug ("Answer from %s to an offer we no longer wait on", from);
       return;
     }
-  if (!lattice_peer_set_remote_description (peer, "answer", sdp, &error))
+  if (!lattice_peer_connection_set_remote_description (peer, "answer", sdp, &error))
     g_info ("Bad answer from %s: %s", from, error->message);
 }
 
@@ -681,14 +681,14 @@ on_client_candidate (LatticeSignalingClient *client,
                      const char             *candidate,
                      LatticeCall            *self)
 {
-  LatticePeer *peer = lattice_media_engine_lookup_peer (self->engine, from);
+  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
 
   if (peer == NULL)
     {
       g_debug ("Candidate from %s, with whom there is no connection", from);
       return;
     }
-  lattice_peer_add_remote_candidate (peer, mline, candidate);
+  lattice_peer_connection_add_remote_candidate (peer, mline, candidate);
 }
 
 static GError *

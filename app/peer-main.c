@@ -6,7 +6,7 @@
  * object per line on stdout, each with "event" and "t" (monotonic clock,
  * ms). Logs go to stderr. docs/ARCHITECTURE.md lists the events.
  */
-#define G_LOG_DOMAIN "LatticePeer"
+#define G_LOG_DOMAIN "LatticePeerConnection"
 
 #include "config.h"
 
@@ -212,9 +212,9 @@ on_first_frame (LatticeCall        *call,
 /* Glass-to-glass samples of the frames decoded since the last stats line. */
 static void
 add_latency (JsonBuilder *builder,
-             LatticePeer *peer)
+             LatticePeerConnection *peer)
 {
-  g_autoptr(GArray) samples = lattice_peer_take_latency_samples (peer);
+  g_autoptr(GArray) samples = lattice_peer_connection_take_latency_samples (peer);
 
   json_builder_set_member_name (builder, "latency");
   json_builder_begin_array (builder);
@@ -226,18 +226,18 @@ add_latency (JsonBuilder *builder,
 static void
 add_peer_stats (Peer        *self,
                 JsonBuilder *builder,
-                LatticePeer *peer)
+                LatticePeerConnection *peer)
 {
-  LatticePeerStats stats;
-  const char *id = lattice_peer_get_id (peer);
+  LatticePeerConnectionStats stats;
+  const char *id = lattice_peer_connection_get_id (peer);
 
-  lattice_peer_get_stats (peer, &stats);
+  lattice_peer_connection_get_stats (peer, &stats);
 
   json_builder_begin_object (builder);
   add_string (builder, "id", id);
-  add_string (builder, "state", enum_nick (LATTICE_TYPE_PEER_STATE, lattice_peer_get_state (peer)));
+  add_string (builder, "state", enum_nick (LATTICE_TYPE_PEER_CONNECTION_STATE, lattice_peer_connection_get_state (peer)));
   /* the path of the media: host, srflx, prflx or relay (null until known) */
-  add_string (builder, "candidate", lattice_peer_get_candidate_type (peer));
+  add_string (builder, "candidate", lattice_peer_connection_get_candidate_type (peer));
   json_builder_set_member_name (builder, "video");
   json_builder_begin_object (builder);
   add_int (builder, "frames", stats.video_frames);

@@ -16,7 +16,7 @@
 #include "lattice-media-engine.h"
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
-#include "lattice-peer-private.h"
+#include "lattice-peer-connection-private.h"
 #include "lattice-stamp.h"
 
 #define VIDEO_PAYLOAD 96
@@ -70,7 +70,7 @@ typedef struct {
 /* What the engine keeps per peer: the tee pads feeding its bin. */
 typedef struct {
   LatticeMediaEngine *engine;
-  LatticePeer        *peer;
+  LatticePeerConnection        *peer;
   GstPad             *video_pad;
   GstPad             *audio_pad;
   gint                pending;  /* tee pads still to unlink, atomic */
@@ -453,14 +453,14 @@ peer_link_free (gpointer data)
 }
 
 static GstElement *
-create_sink (LatticePeer *peer, const char *kind, gpointer user_data)
+create_sink (LatticePeerConnection *peer, const char *kind, gpointer user_data)
 {
   LatticeMediaEngine *self = user_data;
   GstElement *sink = NULL;
   guint signal_id = g_str_equal (kind, "video") ? SIGNAL_CREATE_VIDEO_SINK
                                                 : SIGNAL_CREATE_AUDIO_SINK;
 
-  g_signal_emit (self, signals[signal_id], 0, lattice_peer_get_id (peer), &sink);
+  g_signal_emit (self, signals[signal_id], 0, lattice_peer_connection_get_id (peer), &sink);
   /* The handler gives us a reference, floating or not; the bin takes its own. */
   if (sink != NULL && g_object_is_floating (sink))
     gst_object_ref_sink (sink);
@@ -469,9 +469,9 @@ create_sink (LatticePeer *peer, const char *kind, gpointer user_data)
 
 /* The bin's branch for one local stream: queue [→ encoder → payloader] → webrtcbin. */
 static GstPad *
-build_send_branch (LatticeMediaEngine *self, LatticePeer *peer, gboolean video)
+build_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer, gboolean video)
 {
-  GstBin *bin = lattice_peer_get_bin (peer);
+  GstBin *bin = lattice_peer_connection_get_bin (peer);
   g_autoptr(GstCaps) caps = gst_caps_from_string (video ? VIDEO_RTP_CAPS : AUDIO_RTP_CAPS);
   g_autoptr(GstPad) webrtc_pad = NULL;
   g_autoptr(GstPad) queue_pad = NULL;
@@ -486,7 +486,7 @@ build_send_branch (LatticeMediaEngine *self, LatticePeer *peer, gboolean video)
       last = chain[2];
     }
   add_and_link (bin, chain);
-  webrtc_pad = lattice_peer_request_send_pad (peer, caps);
+  webrtc_pad = lattice_peer_connection_request_send_pad (peer, caps);
   {
     g_autoptr(GstPad) last_pad = gst_element_get_static_pad (last, "src");
     gst_pad_link (last_pad, webrtc_pad);
@@ -508,33 +508,33 @@ link_tee (LocalStream *stream, GstPad *ghost)
 }
 
 static void
-request_keyframe (LatticeMediaEngine *self, LatticePeer *peer)
+request_keyframe (LatticeMediaEngine *self, LatticePeerConnection *peer)
 {
   g_autoptr(GstElement) encoder = NULL;
 
   if (self->video.encoder != NULL)
     encoder = gst_object_ref (self->video.encoder);
   else if (self->video.tee != NULL)
-    encoder = gst_bin_get_by_name (lattice_peer_get_bin (peer), LATTICE_MEDIA_VIDEO_ENCODER_NAME);
+    encoder = gst_bin_get_by_name (lattice_peer_connection_get_bin (peer), LATTICE_MEDIA_VIDEO_ENCODER_NAME);
   if (encoder == NULL)
     return;
-  g_debug ("Forcing a keyframe for peer %s", lattice_peer_get_id (peer));
+  g_debug ("Forcing a keyframe for peer %s", lattice_peer_connection_get_id (peer));
   gst_element_send_event (encoder,
                           gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 static void
-on_peer_state (LatticePeer *peer, GParamSpec *pspec, gpointer user_data)
+on_peer_state (LatticePeerConnection *peer, GParamSpec *pspec, gpointer user_data)
 {
   /* A new peer needs a keyframe now, not at the next periodic one. */
-  if (lattice_peer_get_state (peer) == LATTICE_PEER_STATE_CONNECTED)
+  if (lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_CONNECTED)
     request_keyframe (LATTICE_MEDIA_ENGINE (user_data), peer);
 }
 
-static LatticePeer *
+static LatticePeerConnection *
 create_peer (LatticeMediaEngine *self, const char *peer_id, gboolean offerer)
 {
-  LatticePeerConfig config = {
+  LatticePeerConnectionConfig config = {
     .latency_ms = self->latency,
     .connect_timeout_ms = self->connect_timeout,
     .stun_server = self->stun_server,
@@ -546,7 +546,7 @@ create_peer (LatticeMediaEngine *self, const char *peer_id, gboolean offerer)
     .read_stamps = self->stamp_time,
   };
 
-  return lattice_peer_new (peer_id, offerer, self->context, &config);
+  return lattice_peer_connection_new (peer_id, offerer, self->context, &config);
 }
 
 /* Removing a peer, without stalling the others. */
@@ -555,7 +555,7 @@ create_peer (LatticeMediaEngine *self, const char *peer_id, gboolean offerer)
 static void
 remove_bin (LatticeMediaEngine *self, PeerLink *link)
 {
-  GstElement *bin = GST_ELEMENT (lattice_peer_get_bin (link->peer));
+  GstElement *bin = GST_ELEMENT (lattice_peer_connection_get_bin (link->peer));
 
   /* The engine may have been stopped since the removal began. */
   if (link->video_pad != NULL && self->video.tee != NULL)
@@ -635,7 +635,7 @@ start_removal (LatticeMediaEngine *self, PeerLink *link)
   GstPad *pads[] = { link->video_pad, link->audio_pad };
 
   link->engine = g_object_ref (self);
-  lattice_peer_close (link->peer);
+  lattice_peer_connection_close (link->peer);
   g_atomic_int_set (&link->pending, 1);
   for (guint i = 0; i < G_N_ELEMENTS (pads); i++)
     if (pads[i] != NULL)
@@ -660,7 +660,7 @@ drop_all_peers (LatticeMediaEngine *self, gboolean notify)
     {
       PeerLink *link = l->data;
 
-      lattice_peer_close (link->peer);
+      lattice_peer_connection_close (link->peer);
       remove_bin (self, link);
       if (notify)
         g_signal_emit (self, signals[SIGNAL_PEER_REMOVED], 0, link->peer);
@@ -670,7 +670,7 @@ drop_all_peers (LatticeMediaEngine *self, gboolean notify)
 
 /* Bus. */
 
-static LatticePeer *
+static LatticePeerConnection *
 find_peer_of (LatticeMediaEngine *self, GstObject *object)
 {
   GHashTableIter iter;
@@ -678,7 +678,7 @@ find_peer_of (LatticeMediaEngine *self, GstObject *object)
 
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
-    if (gst_object_has_as_ancestor (object, GST_OBJECT (lattice_peer_get_bin (link->peer))))
+    if (gst_object_has_as_ancestor (object, GST_OBJECT (lattice_peer_connection_get_bin (link->peer))))
       return link->peer;
   return NULL;
 }
@@ -689,14 +689,14 @@ handle_error (LatticeMediaEngine *self, GstMessage *message)
   g_autoptr(GError) gst_error = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *debug = NULL;
-  LatticePeer *peer = find_peer_of (self, GST_MESSAGE_SRC (message));
+  LatticePeerConnection *peer = find_peer_of (self, GST_MESSAGE_SRC (message));
 
   gst_message_parse_error (message, &gst_error, &debug);
   g_debug ("Error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message), gst_error->message, debug);
   if (peer != NULL)
     {
       /* One broken connection is that peer's failure, not the call's. */
-      lattice_peer_fail (peer);
+      lattice_peer_connection_fail (peer);
       return;
     }
   error = g_error_new (LATTICE_MEDIA_ERROR,
@@ -710,13 +710,13 @@ static void
 handle_element (LatticeMediaEngine *self, GstMessage *message)
 {
   const GstStructure *s = gst_message_get_structure (message);
-  LatticePeer *peer;
+  LatticePeerConnection *peer;
 
   if (s == NULL || !gst_structure_has_name (s, "level"))
     return;
   peer = find_peer_of (self, GST_MESSAGE_SRC (message));
   if (peer != NULL)
-    lattice_peer_handle_level (peer, s);
+    lattice_peer_connection_handle_level (peer, s);
 }
 
 static gboolean
@@ -959,10 +959,10 @@ install_signals (GObjectClass *object_class)
                   GST_TYPE_ELEMENT, 1, G_TYPE_STRING);
   signals[SIGNAL_PEER_ADDED] =
     g_signal_new ("peer-added", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, LATTICE_TYPE_PEER);
+                  G_TYPE_NONE, 1, LATTICE_TYPE_PEER_CONNECTION);
   signals[SIGNAL_PEER_REMOVED] =
     g_signal_new ("peer-removed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, LATTICE_TYPE_PEER);
+                  G_TYPE_NONE, 1, LATTICE_TYPE_PEER_CONNECTION);
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_ERROR);
@@ -1141,7 +1141,7 @@ lattice_media_engine_set_relay_only (LatticeMediaEngine *self,
 
 /* Returns the bin's ghost pad to feed from the stream's tee, if any. */
 static GstPad *
-connect_stream (LatticeMediaEngine *self, LatticePeer *peer, gboolean video)
+connect_stream (LatticeMediaEngine *self, LatticePeerConnection *peer, gboolean video)
 {
   LocalStream *stream = video ? &self->video : &self->audio;
   g_autoptr(GstCaps) caps = NULL;
@@ -1150,11 +1150,11 @@ connect_stream (LatticeMediaEngine *self, LatticePeer *peer, gboolean video)
     return build_send_branch (self, peer, video);
   /* Nothing to send, but still receive what the other side sends. */
   caps = gst_caps_from_string (video ? VIDEO_RTP_CAPS : AUDIO_RTP_CAPS);
-  lattice_peer_add_recv_only (peer, caps);
+  lattice_peer_connection_add_recv_only (peer, caps);
   return NULL;
 }
 
-LatticePeer *
+LatticePeerConnection *
 lattice_media_engine_add_peer (LatticeMediaEngine *self,
                                const char         *peer_id,
                                gboolean            offerer)
@@ -1170,7 +1170,7 @@ lattice_media_engine_add_peer (LatticeMediaEngine *self,
 
   link = g_new0 (PeerLink, 1);
   link->peer = create_peer (self, peer_id, offerer);
-  bin = GST_ELEMENT (lattice_peer_get_bin (link->peer));
+  bin = GST_ELEMENT (lattice_peer_connection_get_bin (link->peer));
   video_ghost = connect_stream (self, link->peer, TRUE);
   audio_ghost = connect_stream (self, link->peer, FALSE);
 
@@ -1184,7 +1184,7 @@ lattice_media_engine_add_peer (LatticeMediaEngine *self,
 
   g_hash_table_insert (self->peers, g_strdup (peer_id), link);
   g_signal_connect_object (link->peer, "notify::state", G_CALLBACK (on_peer_state), self, 0);
-  lattice_peer_start (link->peer);
+  lattice_peer_connection_start (link->peer);
   g_signal_emit (self, signals[SIGNAL_PEER_ADDED], 0, link->peer);
   return link->peer;
 }
@@ -1204,7 +1204,7 @@ lattice_media_engine_remove_peer (LatticeMediaEngine *self,
   start_removal (self, link);
 }
 
-LatticePeer *
+LatticePeerConnection *
 lattice_media_engine_lookup_peer (LatticeMediaEngine *self,
                                   const char         *peer_id)
 {

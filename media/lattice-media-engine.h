@@ -5,11 +5,11 @@
  *   video source → convert/scale/rate → tee(raw) → self-view sink
  *                                           └→ vp8enc → rtpvp8pay → tee(video-rtp)
  *   audio source → opusenc → rtpopuspay → tee(audio-rtp)
- *   per remote participant: both RTP tees → queues → LatticePeer (webrtcbin)
+ *   per remote participant: both RTP tees → queues → LatticePeerConnection (webrtcbin)
  *
  * The engine knows nothing of GTK or signaling: sinks come from the caller
  * ("create-video-sink", "create-audio-sink"), SDP and candidates go out and
- * come in through LatticePeer. Every signal is emitted on the main context
+ * come in through LatticePeerConnection. Every signal is emitted on the main context
  * that was thread-default when the engine was created.
  */
 #pragma once
@@ -17,7 +17,7 @@
 #include <gst/gst.h>
 
 #include "lattice-media.h"
-#include "lattice-peer.h"
+#include "lattice-peer-connection.h"
 
 G_BEGIN_DECLS
 
@@ -33,12 +33,12 @@ G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_E
  * "audio-muted", "video-enabled" (change any time; no renegotiation),
  * "self-view-sink" (GstElement, optional), "echo-cancel",
  * "stamp-time" (benchmarks: draw the capture time into sent frames and
- * measure latency on received ones, see lattice_peer_take_latency_samples()).
+ * measure latency on received ones, see lattice_peer_connection_take_latency_samples()).
  *
  * Signals:
  *   GstElement *create-video-sink (const char *peer_id)  return a new sink or NULL (fakesink)
  *   GstElement *create-audio-sink (const char *peer_id)
- *   peer-added (LatticePeer *), peer-removed (LatticePeer *)
+ *   peer-added (LatticePeerConnection *), peer-removed (LatticePeerConnection *)
  *   error (GError *)   a run-time failure of the local pipeline
  * The sink signals are emitted on the main context when the first packet of
  * that stream arrives; the sink gets async=FALSE. "echo-cancel" (DEVICE audio
@@ -63,16 +63,16 @@ void                lattice_media_engine_set_relay_only  (LatticeMediaEngine *se
                                                           gboolean            relay_only);
 
 /* The offerer creates the offer as soon as the peer is added. */
-LatticePeer        *lattice_media_engine_add_peer     (LatticeMediaEngine  *self,
+LatticePeerConnection        *lattice_media_engine_add_peer     (LatticeMediaEngine  *self,
                                                        const char          *peer_id,
                                                        gboolean             offerer);
 /* The peer is CLOSED at once; its branch is unlinked when idle and torn
  * down from the main context, then "peer-removed" is emitted. */
 void                lattice_media_engine_remove_peer  (LatticeMediaEngine  *self,
                                                        const char          *peer_id);
-LatticePeer        *lattice_media_engine_lookup_peer  (LatticeMediaEngine  *self,
+LatticePeerConnection        *lattice_media_engine_lookup_peer  (LatticeMediaEngine  *self,
                                                        const char          *peer_id);
-/* The LatticePeer objects, in no particular order. */
+/* The LatticePeerConnection objects, in no particular order. */
 GList              *lattice_media_engine_get_peers    (LatticeMediaEngine  *self);
 
 void                lattice_media_engine_set_audio_muted   (LatticeMediaEngine *self,

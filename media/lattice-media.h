@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The engine (lattice-media-engine.h) and the peer connections
- * (lattice-peer.h) both include this, and not each other.
+ * (lattice-peer-connection.h) both include this, and not each other.
  */
 #pragma once
 

@@ -6,7 +6,7 @@
  * started with --test-mitm-fingerprints, which forges the DTLS fingerprints
  * of the descriptions it relays, the connection must not be taken as
  * verified: either the codes differ, or (what GStreamer 1.22 plus
- * LatticePeer's own check give) the peers fail the connection, play no
+ * LatticePeerConnection's own check give) the peers fail the connection, play no
  * media from it and show no code.
  */
 #include "config.h"

@@ -68,33 +68,33 @@ media_test_engine_new (gboolean per_peer)
 }
 
 static void
-on_local_description (LatticePeer *peer, const char *type, const char *sdp, gpointer user_data)
+on_local_description (LatticePeerConnection *peer, const char *type, const char *sdp, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
   assert_main_thread ();
-  ok = lattice_peer_set_remote_description (LATTICE_PEER (user_data), type, sdp, &error);
+  ok = lattice_peer_connection_set_remote_description (LATTICE_PEER_CONNECTION (user_data), type, sdp, &error);
 
   g_assert_no_error (error);
   g_assert_true (ok);
 }
 
 static void
-on_local_candidate (LatticePeer *peer, guint mline, const char *candidate, gpointer user_data)
+on_local_candidate (LatticePeerConnection *peer, guint mline, const char *candidate, gpointer user_data)
 {
   assert_main_thread ();
-  lattice_peer_add_remote_candidate (LATTICE_PEER (user_data), mline, candidate);
+  lattice_peer_connection_add_remote_candidate (LATTICE_PEER_CONNECTION (user_data), mline, candidate);
 }
 
 static void
-on_state (LatticePeer *peer, GParamSpec *pspec, gpointer user_data)
+on_state (LatticePeerConnection *peer, GParamSpec *pspec, gpointer user_data)
 {
   assert_main_thread ();
 }
 
 static void
-wire (LatticePeer *from, LatticePeer *to)
+wire (LatticePeerConnection *from, LatticePeerConnection *to)
 {
   g_signal_connect (from, "notify::state", G_CALLBACK (on_state), NULL);
   g_signal_connect (from, "first-frame", G_CALLBACK (on_state), NULL);
@@ -102,16 +102,16 @@ wire (LatticePeer *from, LatticePeer *to)
   g_signal_connect_object (from, "local-candidate", G_CALLBACK (on_local_candidate), to, 0);
 }
 
-LatticePeer *
+LatticePeerConnection *
 media_test_connect (LatticeMediaEngine *a,
                     const char         *a_id,
                     LatticeMediaEngine *b,
                     const char         *b_id,
-                    LatticePeer       **peer_b)
+                    LatticePeerConnection       **peer_b)
 {
   /* The peer on A stands for B and the other way round. */
-  LatticePeer *on_a = lattice_media_engine_add_peer (a, b_id, TRUE);
-  LatticePeer *on_b = lattice_media_engine_add_peer (b, a_id, FALSE);
+  LatticePeerConnection *on_a = lattice_media_engine_add_peer (a, b_id, TRUE);
+  LatticePeerConnection *on_b = lattice_media_engine_add_peer (b, a_id, FALSE);
 
   g_assert_nonnull (on_a);
   g_assert_nonnull (on_b);
@@ -128,40 +128,40 @@ media_test_connect (LatticeMediaEngine *a,
 static gboolean
 is_flowing (gpointer data)
 {
-  LatticePeer *peer = data;
-  LatticePeerStats stats;
+  LatticePeerConnection *peer = data;
+  LatticePeerConnectionStats stats;
 
-  lattice_peer_get_stats (peer, &stats);
-  return lattice_peer_get_state (peer) == LATTICE_PEER_STATE_CONNECTED &&
+  lattice_peer_connection_get_stats (peer, &stats);
+  return lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_CONNECTED &&
          stats.video_frames > 0 && stats.audio_buffers > 0;
 }
 
 void
-media_test_wait_flowing (LatticePeer *peer)
+media_test_wait_flowing (LatticePeerConnection *peer)
 {
   g_assert_true (media_test_wait_for (is_flowing, peer, 60));
 }
 
 guint64
-media_test_video_frames (LatticePeer *peer)
+media_test_video_frames (LatticePeerConnection *peer)
 {
-  LatticePeerStats stats;
+  LatticePeerConnectionStats stats;
 
-  lattice_peer_get_stats (peer, &stats);
+  lattice_peer_connection_get_stats (peer, &stats);
   return stats.video_frames;
 }
 
 guint64
-media_test_audio_buffers (LatticePeer *peer)
+media_test_audio_buffers (LatticePeerConnection *peer)
 {
-  LatticePeerStats stats;
+  LatticePeerConnectionStats stats;
 
-  lattice_peer_get_stats (peer, &stats);
+  lattice_peer_connection_get_stats (peer, &stats);
   return stats.audio_buffers;
 }
 
 typedef struct {
-  LatticePeer *peer;
+  LatticePeerConnection *peer;
   guint64      target;
   gboolean     video;
 } Growth;
@@ -176,7 +176,7 @@ has_grown (gpointer data)
 }
 
 gboolean
-media_test_wait_video (LatticePeer *peer, guint64 count)
+media_test_wait_video (LatticePeerConnection *peer, guint64 count)
 {
   Growth g = { peer, media_test_video_frames (peer) + count, TRUE };
 
@@ -184,7 +184,7 @@ media_test_wait_video (LatticePeer *peer, guint64 count)
 }
 
 gboolean
-media_test_wait_audio (LatticePeer *peer, guint64 count)
+media_test_wait_audio (LatticePeerConnection *peer, guint64 count)
 {
   Growth g = { peer, media_test_audio_buffers (peer) + count, FALSE };
 

@@ -22,21 +22,21 @@ LatticeMediaEngine *media_test_engine_new (gboolean per_peer);
 
 /* Adds a peer on each engine (@a offers) and wires their signaling directly.
  * Returns the peer on @a, the one on @b in @peer_b. */
-LatticePeer *media_test_connect (LatticeMediaEngine *a,
+LatticePeerConnection *media_test_connect (LatticeMediaEngine *a,
                                  const char         *a_id,
                                  LatticeMediaEngine *b,
                                  const char         *b_id,
-                                 LatticePeer       **peer_b);
+                                 LatticePeerConnection       **peer_b);
 
 /* Waits until @peer is connected and has decoded video and audio. */
-void         media_test_wait_flowing  (LatticePeer        *peer);
+void         media_test_wait_flowing  (LatticePeerConnection        *peer);
 
-guint64      media_test_video_frames  (LatticePeer        *peer);
-guint64      media_test_audio_buffers (LatticePeer        *peer);
+guint64      media_test_video_frames  (LatticePeerConnection        *peer);
+guint64      media_test_audio_buffers (LatticePeerConnection        *peer);
 /* Waits until the peer's video frames (or audio buffers) grow by @count. */
-gboolean     media_test_wait_video    (LatticePeer        *peer,
+gboolean     media_test_wait_video    (LatticePeerConnection        *peer,
                                        guint64             count);
-gboolean     media_test_wait_audio    (LatticePeer        *peer,
+gboolean     media_test_wait_audio    (LatticePeerConnection        *peer,
                                        guint64             count);
 
 G_END_DECLS

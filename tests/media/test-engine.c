@@ -8,19 +8,19 @@
 #include <gst/gst.h>
 
 #include "lattice-media-engine.h"
-#include "lattice-peer-private.h"
+#include "lattice-peer-connection-private.h"
 #include "media-test-utils.h"
 
 typedef struct {
   LatticeMediaEngine *a;
   LatticeMediaEngine *b;
-  LatticePeer        *b_on_a;  /* A's connection to B */
-  LatticePeer        *a_on_b;
+  LatticePeerConnection        *b_on_a;  /* A's connection to B */
+  LatticePeerConnection        *a_on_b;
   GPtrArray          *first_frames;  /* "video"/"audio" seen on B's peer */
 } Fixture;
 
 static void
-on_first_frame (LatticePeer *peer, const char *kind, gpointer user_data)
+on_first_frame (LatticePeerConnection *peer, const char *kind, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -85,39 +85,39 @@ count_clocksyncs (GstBin *bin, guint *n_syncing)
 static void
 test_connect (Fixture *f, gconstpointer data)
 {
-  LatticePeer *peers[] = { f->b_on_a, f->a_on_b };
-  LatticePeerStats stats;
+  LatticePeerConnection *peers[] = { f->b_on_a, f->a_on_b };
+  LatticePeerConnectionStats stats;
 
   g_assert_true (media_test_wait_for (has_first_frames, f, 10));
   g_assert_true (g_ptr_array_find_with_equal_func (f->first_frames, "video", g_str_equal, NULL));
   g_assert_true (g_ptr_array_find_with_equal_func (f->first_frames, "audio", g_str_equal, NULL));
   for (guint i = 0; i < G_N_ELEMENTS (peers); i++)
     {
-      g_assert_cmpint (lattice_peer_get_state (peers[i]), ==, LATTICE_PEER_STATE_CONNECTED);
+      g_assert_cmpint (lattice_peer_connection_get_state (peers[i]), ==, LATTICE_PEER_CONNECTION_STATE_CONNECTED);
       g_assert_true (media_test_wait_video (peers[i], 30));
       g_assert_true (media_test_wait_audio (peers[i], 30));
-      lattice_peer_get_stats (peers[i], &stats);
+      lattice_peer_connection_get_stats (peers[i], &stats);
       g_assert_cmpuint (stats.video_bytes, >, 0);
       g_assert_cmpuint (stats.audio_bytes, >, 0);
       g_assert_cmpfloat (stats.video_fps, >, 0.0);
     }
-  /* webrtcbin's send path holds no frame back (lattice-peer.c, clocksync). */
+  /* webrtcbin's send path holds no frame back (lattice-peer-connection.c, clocksync). */
   for (guint i = 0; i < G_N_ELEMENTS (peers); i++)
     {
       guint n_syncing;
 
-      g_assert_cmpuint (count_clocksyncs (lattice_peer_get_bin (peers[i]), &n_syncing), >, 0);
+      g_assert_cmpuint (count_clocksyncs (lattice_peer_connection_get_bin (peers[i]), &n_syncing), >, 0);
       g_assert_cmpuint (n_syncing, ==, 0);
     }
   g_assert_true (lattice_media_engine_lookup_peer (f->a, "B") == f->b_on_a);
-  g_assert_true (lattice_peer_get_offerer (f->b_on_a));
-  g_assert_false (lattice_peer_get_offerer (f->a_on_b));
-  g_assert_cmpstr (lattice_peer_get_id (f->a_on_b), ==, "A");
+  g_assert_true (lattice_peer_connection_get_offerer (f->b_on_a));
+  g_assert_false (lattice_peer_connection_get_offerer (f->a_on_b));
+  g_assert_cmpstr (lattice_peer_connection_get_id (f->a_on_b), ==, "A");
 }
 
 /* True when the count did not move over @ms (after what was in flight drained). */
 static gboolean
-stays_still (LatticePeer *peer, gboolean video, guint ms)
+stays_still (LatticePeerConnection *peer, gboolean video, guint ms)
 {
   guint64 before;
 
@@ -172,7 +172,7 @@ test_video_off (Fixture *f, gconstpointer data)
   lattice_media_engine_set_video_enabled (f->a, TRUE);
   g_assert_cmpuint (notified, ==, 2);
   g_assert_true (media_test_wait_video (f->a_on_b, 30));
-  g_assert_cmpint (lattice_peer_get_state (f->a_on_b), ==, LATTICE_PEER_STATE_CONNECTED);
+  g_assert_cmpint (lattice_peer_connection_get_state (f->a_on_b), ==, LATTICE_PEER_CONNECTION_STATE_CONNECTED);
 }
 
 typedef struct {
@@ -189,16 +189,16 @@ all_gone (gpointer data)
 }
 
 static void
-on_peer_removed (LatticeMediaEngine *engine, LatticePeer *peer, gpointer user_data)
+on_peer_removed (LatticeMediaEngine *engine, LatticePeerConnection *peer, gpointer user_data)
 {
-  *(LatticePeer **) user_data = peer;
+  *(LatticePeerConnection **) user_data = peer;
 }
 
 static void
 test_remove_peer (Fixture *f, gconstpointer data)
 {
-  Weak w = { f->b_on_a, lattice_peer_get_webrtcbin (f->b_on_a) };
-  LatticePeer *removed = NULL;
+  Weak w = { f->b_on_a, lattice_peer_connection_get_webrtcbin (f->b_on_a) };
+  LatticePeerConnection *removed = NULL;
   guint n_video = 0, n_audio = 0;
 
   g_signal_connect (f->a, "peer-removed", G_CALLBACK (on_peer_removed), &removed);
@@ -228,26 +228,26 @@ static void
 test_garbage_sdp (Fixture *f, gconstpointer data)
 {
   static const char *const garbage[] = { "", "hello", "v=0\r\n", "m=video\r\n\x01\x02", "v=0\r\nm=" };
-  LatticePeer *peer = lattice_media_engine_add_peer (f->a, "C", FALSE);
+  LatticePeerConnection *peer = lattice_media_engine_add_peer (f->a, "C", FALSE);
 
   for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
     {
       g_autoptr(GError) error = NULL;
 
-      g_assert_false (lattice_peer_set_remote_description (peer, "offer", garbage[i], &error));
+      g_assert_false (lattice_peer_connection_set_remote_description (peer, "offer", garbage[i], &error));
       g_assert_error (error, LATTICE_MEDIA_ERROR, LATTICE_MEDIA_ERROR_INVALID_DESCRIPTION);
       g_assert_cmpstr (error->message, !=, "");
     }
   {
     g_autoptr(GError) error = NULL;
 
-    g_assert_false (lattice_peer_set_remote_description (peer, "pranswer", "v=0", &error));
+    g_assert_false (lattice_peer_connection_set_remote_description (peer, "pranswer", "v=0", &error));
     g_assert_error (error, LATTICE_MEDIA_ERROR, LATTICE_MEDIA_ERROR_INVALID_DESCRIPTION);
   }
   /* The existing connection is untouched. */
   g_assert_true (media_test_wait_video (f->a_on_b, 15));
   {
-    LatticePeer *removed = NULL;
+    LatticePeerConnection *removed = NULL;
 
     g_signal_connect (f->a, "peer-removed", G_CALLBACK (on_peer_removed), &removed);
     lattice_media_engine_remove_peer (f->a, "C");
@@ -257,14 +257,14 @@ test_garbage_sdp (Fixture *f, gconstpointer data)
 
 /* Signaling that delivers the offer only after A's first candidates. */
 typedef struct {
-  LatticePeer *to;
+  LatticePeerConnection *to;
   char        *type;
   char        *sdp;
   guint        n_candidates;
 } Delayed;
 
 static void
-on_delayed_description (LatticePeer *peer, const char *type, const char *sdp, gpointer user_data)
+on_delayed_description (LatticePeerConnection *peer, const char *type, const char *sdp, gpointer user_data)
 {
   Delayed *d = user_data;
 
@@ -273,25 +273,25 @@ on_delayed_description (LatticePeer *peer, const char *type, const char *sdp, gp
 }
 
 static void
-on_delayed_candidate (LatticePeer *peer, guint mline, const char *candidate, gpointer user_data)
+on_delayed_candidate (LatticePeerConnection *peer, guint mline, const char *candidate, gpointer user_data)
 {
   Delayed *d = user_data;
 
-  lattice_peer_add_remote_candidate (d->to, mline, candidate);
+  lattice_peer_connection_add_remote_candidate (d->to, mline, candidate);
   if (*candidate != '\0')
     d->n_candidates++;
 }
 
 static void
-on_forward_description (LatticePeer *peer, const char *type, const char *sdp, gpointer user_data)
+on_forward_description (LatticePeerConnection *peer, const char *type, const char *sdp, gpointer user_data)
 {
-  g_assert_true (lattice_peer_set_remote_description (LATTICE_PEER (user_data), type, sdp, NULL));
+  g_assert_true (lattice_peer_connection_set_remote_description (LATTICE_PEER_CONNECTION (user_data), type, sdp, NULL));
 }
 
 static void
-on_forward_candidate (LatticePeer *peer, guint mline, const char *candidate, gpointer user_data)
+on_forward_candidate (LatticePeerConnection *peer, guint mline, const char *candidate, gpointer user_data)
 {
-  lattice_peer_add_remote_candidate (LATTICE_PEER (user_data), mline, candidate);
+  lattice_peer_connection_add_remote_candidate (LATTICE_PEER_CONNECTION (user_data), mline, candidate);
 }
 
 static gboolean
@@ -332,7 +332,7 @@ test_candidates_first (void)
   g_autoptr(LatticeMediaEngine) b = media_test_engine_new (FALSE);
   Delayed d = { NULL };
   gint sink_frames = 0;
-  LatticePeer *b_on_a, *a_on_b;
+  LatticePeerConnection *b_on_a, *a_on_b;
 
   g_signal_connect (b, "create-video-sink", G_CALLBACK (on_create_video_sink), &sink_frames);
   b_on_a = lattice_media_engine_add_peer (a, "B", TRUE);
@@ -344,7 +344,7 @@ test_candidates_first (void)
   g_signal_connect (a_on_b, "local-candidate", G_CALLBACK (on_forward_candidate), b_on_a);
 
   g_assert_true (media_test_wait_for (has_candidates, &d, 30));
-  g_assert_true (lattice_peer_set_remote_description (a_on_b, d.type, d.sdp, NULL));
+  g_assert_true (lattice_peer_connection_set_remote_description (a_on_b, d.type, d.sdp, NULL));
   media_test_wait_flowing (a_on_b);
   media_test_wait_flowing (b_on_a);
   g_assert_true (media_test_wait_for (sink_got_frames, &sink_frames, 30));
@@ -355,7 +355,7 @@ test_candidates_first (void)
 static gboolean
 peer_failed (gpointer data)
 {
-  return lattice_peer_get_state (data) == LATTICE_PEER_STATE_FAILED;
+  return lattice_peer_connection_get_state (data) == LATTICE_PEER_CONNECTION_STATE_FAILED;
 }
 
 /* An offer whose answer never comes leaves the connection CONNECTING; the
@@ -367,11 +367,11 @@ test_connect_timeout (void)
   g_autoptr(LatticeMediaEngine) lonely = media_test_engine_new (FALSE);
   g_autoptr(LatticeMediaEngine) a = media_test_engine_new (FALSE);
   g_autoptr(LatticeMediaEngine) b = media_test_engine_new (FALSE);
-  LatticePeer *unanswered, *b_on_a, *a_on_b;
+  LatticePeerConnection *unanswered, *b_on_a, *a_on_b;
 
   g_object_set (lonely, "connect-timeout", 500, NULL);
   unanswered = lattice_media_engine_add_peer (lonely, "nobody", TRUE);
-  g_assert_cmpint (lattice_peer_get_state (unanswered), !=, LATTICE_PEER_STATE_FAILED);
+  g_assert_cmpint (lattice_peer_connection_get_state (unanswered), !=, LATTICE_PEER_CONNECTION_STATE_FAILED);
   g_assert_true (media_test_wait_for (peer_failed, unanswered, 30));
 
   g_object_set (a, "connect-timeout", 8000, NULL);
@@ -379,8 +379,8 @@ test_connect_timeout (void)
   b_on_a = media_test_connect (a, "A", b, "B", &a_on_b);
   media_test_wait_flowing (b_on_a);
   media_test_run_for (8500);
-  g_assert_cmpint (lattice_peer_get_state (b_on_a), ==, LATTICE_PEER_STATE_CONNECTED);
-  g_assert_cmpint (lattice_peer_get_state (a_on_b), ==, LATTICE_PEER_STATE_CONNECTED);
+  g_assert_cmpint (lattice_peer_connection_get_state (b_on_a), ==, LATTICE_PEER_CONNECTION_STATE_CONNECTED);
+  g_assert_cmpint (lattice_peer_connection_get_state (a_on_b), ==, LATTICE_PEER_CONNECTION_STATE_CONNECTED);
 }
 
 int

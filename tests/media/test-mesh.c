@@ -12,7 +12,7 @@
 
 typedef struct {
   LatticeMediaEngine *engines[3];  /* A, B, C */
-  LatticePeer        *peers[3][3]; /* peers[i][j]: engine i's connection to j */
+  LatticePeerConnection        *peers[3][3]; /* peers[i][j]: engine i's connection to j */
 } Mesh;
 
 static const char *const names[] = { "A", "B", "C" };

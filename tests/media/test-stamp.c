@@ -338,12 +338,12 @@ engine_new (gboolean stamp_time)
 
 /* Latency samples of the frames @peer decodes while @count more arrive. */
 static GArray *
-latency_over_frames (LatticePeer *peer,
+latency_over_frames (LatticePeerConnection *peer,
                      guint        count)
 {
-  g_array_unref (lattice_peer_take_latency_samples (peer));
+  g_array_unref (lattice_peer_connection_take_latency_samples (peer));
   g_assert_true (media_test_wait_video (peer, count));
-  return lattice_peer_take_latency_samples (peer);
+  return lattice_peer_connection_take_latency_samples (peer);
 }
 
 static void
@@ -351,8 +351,8 @@ test_engine_samples (void)
 {
   LatticeMediaEngine *a = engine_new (TRUE);
   LatticeMediaEngine *b = engine_new (TRUE);
-  LatticePeer *a_on_b = NULL;
-  LatticePeer *b_on_a = media_test_connect (a, "A", b, "B", &a_on_b);
+  LatticePeerConnection *a_on_b = NULL;
+  LatticePeerConnection *b_on_a = media_test_connect (a, "A", b, "B", &a_on_b);
   g_autoptr(GArray) samples = NULL;
   g_autoptr(GArray) again = NULL;
 
@@ -367,7 +367,7 @@ test_engine_samples (void)
   samples = latency_over_frames (a_on_b, 30);
   g_assert_cmpuint (samples->len, >, 0);
   /* taking empties the list */
-  again = lattice_peer_take_latency_samples (a_on_b);
+  again = lattice_peer_connection_take_latency_samples (a_on_b);
   g_assert_cmpuint (again->len, <=, 2);
 
   g_assert_finalize_object (a);
@@ -380,7 +380,7 @@ test_engine_off (void)
 {
   LatticeMediaEngine *a = engine_new (FALSE);
   LatticeMediaEngine *b = engine_new (FALSE);
-  LatticePeer *b_on_a = media_test_connect (a, "A", b, "B", NULL);
+  LatticePeerConnection *b_on_a = media_test_connect (a, "A", b, "B", NULL);
   g_autoptr(GArray) samples = NULL;
 
   media_test_wait_flowing (b_on_a);

@@ -273,7 +273,7 @@ test_devices_and_echo_cancel (void)
   g_autoptr(GstDevice) mic1 = fake_device_new ("Audio/Source");
   g_autoptr(GstDevice) mic2 = fake_device_new ("Audio/Source");
   g_autoptr(GError) error = NULL;
-  LatticePeer *a_on_b = NULL, *b_on_a;
+  LatticePeerConnection *a_on_b = NULL, *b_on_a;
 
   g_object_set (a, "video-device", camera1, "audio-device", mic1, "echo-cancel", TRUE,
                 "width", 320, "height", 180, NULL);
@@ -295,7 +295,7 @@ test_devices_and_echo_cancel (void)
   g_assert_cmpuint (FAKE_DEVICE (mic2)->created, ==, 1);
   g_assert_true (media_test_wait_video (a_on_b, 20));
   g_assert_true (media_test_wait_audio (a_on_b, 25));
-  g_assert_cmpint (lattice_peer_get_state (a_on_b), ==, LATTICE_PEER_STATE_CONNECTED);
+  g_assert_cmpint (lattice_peer_connection_get_state (a_on_b), ==, LATTICE_PEER_CONNECTION_STATE_CONNECTED);
   lattice_media_engine_stop (a);
   lattice_media_engine_stop (b);
 }

@@ -1,4 +1,4 @@
-/* lattice-peer.c: the connection to one remote participant (one webrtcbin)
+/* lattice-peer-connection.c: the connection to one remote participant (one webrtcbin)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -19,7 +19,7 @@
 #include "lattice-media.h"
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
-#include "lattice-peer-private.h"
+#include "lattice-peer-connection-private.h"
 #include "lattice-stamp.h"
 
 /* "speaking": above the threshold for SPEAKING_ON intervals of the level
@@ -67,12 +67,12 @@ typedef struct {
   char  *candidate;
 } Candidate;
 
-struct _LatticePeer {
+struct _LatticePeerConnection {
   GObject           parent_instance;
 
   char             *id;
   gboolean          offerer;
-  LatticePeerState  state;
+  LatticePeerConnectionState  state;
   gboolean          speaking;
   double            audio_level;
   guint             level_run;      /* intervals on the other side of the threshold */
@@ -81,7 +81,7 @@ struct _LatticePeer {
   GstBin           *bin;
   GstElement       *webrtc;
   GstElement       *echo_probe;
-  LatticePeerSinkFunc create_sink;
+  LatticePeerConnectionSinkFunc create_sink;
   gpointer          sink_data;
 
   gint              offer_started;  /* atomic */
@@ -98,7 +98,7 @@ struct _LatticePeer {
 
   /* Written by pad probes on streaming threads. */
   GMutex            stats_lock;
-  LatticePeerStats  stats;
+  LatticePeerConnectionStats  stats;
   gint64            video_times[RATE_TIMES];  /* rings of the last decode times */
   gint64            audio_times[RATE_TIMES];
   gboolean          first_video;
@@ -117,11 +117,11 @@ struct _LatticePeer {
   gboolean          stats_pending;
 };
 
-G_DEFINE_FINAL_TYPE (LatticePeer, lattice_peer, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (LatticePeerConnection, lattice_peer_connection, G_TYPE_OBJECT)
 
 /* Deferred work on the main context; each holds a reference on the peer. */
 typedef struct {
-  LatticePeer *peer;
+  LatticePeerConnection *peer;
   guint        number;
   char        *text;
   char        *text2;
@@ -130,7 +130,7 @@ typedef struct {
 } PeerCall;
 
 static PeerCall *
-peer_call_new (LatticePeer *self)
+peer_call_new (LatticePeerConnection *self)
 {
   PeerCall *call = g_new0 (PeerCall, 1);
 
@@ -151,7 +151,7 @@ peer_call_free (gpointer data)
 }
 
 static void
-peer_defer (LatticePeer *self, GSourceFunc func, PeerCall *call)
+peer_defer (LatticePeerConnection *self, GSourceFunc func, PeerCall *call)
 {
   lattice_media_invoke (self->context, func, call, peer_call_free);
 }
@@ -164,21 +164,21 @@ candidate_clear (gpointer data)
   g_free (c->candidate);
 }
 
-static void peer_watch_silence (LatticePeer *self);
-static void stop_connect_watch (LatticePeer *self);
+static void peer_watch_silence (LatticePeerConnection *self);
+static void stop_connect_watch (LatticePeerConnection *self);
 
 /* State, on the main context only. */
 static void
-peer_set_state (LatticePeer *self, LatticePeerState state)
+peer_set_state (LatticePeerConnection *self, LatticePeerConnectionState state)
 {
-  if (self->state == state || self->state == LATTICE_PEER_STATE_CLOSED)
+  if (self->state == state || self->state == LATTICE_PEER_CONNECTION_STATE_CLOSED)
     return;
   /* A failed connection does not come back without a new peer. */
-  if (self->state == LATTICE_PEER_STATE_FAILED && state != LATTICE_PEER_STATE_CLOSED)
+  if (self->state == LATTICE_PEER_CONNECTION_STATE_FAILED && state != LATTICE_PEER_CONNECTION_STATE_CLOSED)
     return;
   g_debug ("Peer %s: state %d -> %d", self->id, self->state, state);
   self->state = state;
-  if (state != LATTICE_PEER_STATE_NEW && state != LATTICE_PEER_STATE_CONNECTING)
+  if (state != LATTICE_PEER_CONNECTION_STATE_NEW && state != LATTICE_PEER_CONNECTION_STATE_CONNECTING)
     stop_connect_watch (self);
   peer_watch_silence (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
@@ -215,7 +215,7 @@ fingerprint_of_pem (const char *pem)
 }
 
 static void
-remember_fingerprint (LatticePeer *self, const char *value)
+remember_fingerprint (LatticePeerConnection *self, const char *value)
 {
   g_auto(GStrv) parts = value != NULL ? g_strsplit (value, " ", 2) : NULL;
 
@@ -226,7 +226,7 @@ remember_fingerprint (LatticePeer *self, const char *value)
 
 /* What the remote description says the other end's certificate is. */
 static void
-remember_announced_fingerprints (LatticePeer *self, const GstSDPMessage *sdp)
+remember_announced_fingerprints (LatticePeerConnection *self, const GstSDPMessage *sdp)
 {
   for (guint i = 0; i < gst_sdp_message_attributes_len (sdp); i++)
     {
@@ -250,7 +250,7 @@ remember_announced_fingerprints (LatticePeer *self, const GstSDPMessage *sdp)
 }
 
 static gboolean
-fingerprint_was_announced (LatticePeer *self, const char *fingerprint)
+fingerprint_was_announced (LatticePeerConnection *self, const char *fingerprint)
 {
   /* every one of them: bundled m-lines share one transport */
   for (guint i = 0; i < self->announced_fingerprints->len; i++)
@@ -261,7 +261,7 @@ fingerprint_was_announced (LatticePeer *self, const char *fingerprint)
 
 /* On the main context, once the DTLS handshake is done. */
 static void
-peer_read_fingerprints (LatticePeer *self)
+peer_read_fingerprints (LatticePeerConnection *self)
 {
   g_autofree char *local_pem = NULL;
   g_autofree char *remote_pem = NULL;
@@ -288,7 +288,7 @@ peer_read_fingerprints (LatticePeer *self)
       /* someone between the two ends rewrote the description */
       g_info ("Peer %s: the DTLS certificate is not the one its description announced", self->id);
       self->fingerprint_mismatch = TRUE;
-      peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+      peer_set_state (self, LATTICE_PEER_CONNECTION_STATE_FAILED);
       return;
     }
   self->local_fingerprint = g_steal_pointer (&local);
@@ -310,12 +310,12 @@ read_fingerprints_cb (gpointer data)
 static void
 on_dtls_state (GObject *dtls, GParamSpec *pspec, gpointer user_data)
 {
-  peer_defer (LATTICE_PEER (user_data), read_fingerprints_cb, peer_call_new (user_data));
+  peer_defer (LATTICE_PEER_CONNECTION (user_data), read_fingerprints_cb, peer_call_new (user_data));
 }
 
 /* ICE is connected: the bundle's one DTLS transport exists. */
 static void
-peer_watch_dtls (LatticePeer *self)
+peer_watch_dtls (LatticePeerConnection *self)
 {
   g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
   g_autoptr(GstWebRTCRTPReceiver) receiver = NULL;
@@ -341,13 +341,13 @@ set_state_cb (gpointer data)
 
   peer_set_state (call->peer, call->number);
   /* ICE connected, and again when webrtcbin says DTLS is connected too */
-  if (call->number == LATTICE_PEER_STATE_CONNECTED && !call->peer->closed)
+  if (call->number == LATTICE_PEER_CONNECTION_STATE_CONNECTED && !call->peer->closed)
     peer_watch_dtls (call->peer);
   return G_SOURCE_REMOVE;
 }
 
 static void
-defer_state (LatticePeer *self, LatticePeerState state)
+defer_state (LatticePeerConnection *self, LatticePeerConnectionState state)
 {
   PeerCall *call = peer_call_new (self);
 
@@ -364,7 +364,7 @@ emit_local_description_cb (gpointer data)
 
   if (call->peer->closed)
     return G_SOURCE_REMOVE;
-  peer_set_state (call->peer, LATTICE_PEER_STATE_CONNECTING);
+  peer_set_state (call->peer, LATTICE_PEER_CONNECTION_STATE_CONNECTING);
   g_signal_emit (call->peer, signals[SIGNAL_LOCAL_DESCRIPTION], 0, call->text, call->text2);
   return G_SOURCE_REMOVE;
 }
@@ -373,7 +373,7 @@ emit_local_description_cb (gpointer data)
 static void
 on_description_created (GstPromise *promise, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   const char *field = self->offerer ? "offer" : "answer";
   g_autoptr(GstWebRTCSessionDescription) desc = NULL;
   const GstStructure *reply;
@@ -384,7 +384,7 @@ on_description_created (GstPromise *promise, gpointer user_data)
       !gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL))
     {
       g_debug ("Peer %s: could not create the %s", self->id, field);
-      defer_state (self, LATTICE_PEER_STATE_FAILED);
+      defer_state (self, LATTICE_PEER_CONNECTION_STATE_FAILED);
       gst_promise_unref (promise);
       return;
     }
@@ -398,7 +398,7 @@ on_description_created (GstPromise *promise, gpointer user_data)
 }
 
 static void
-peer_create_description (LatticePeer *self)
+peer_create_description (LatticePeerConnection *self)
 {
   GstPromise *promise;
 
@@ -409,9 +409,9 @@ peer_create_description (LatticePeer *self)
 }
 
 static void
-peer_create_offer_once (LatticePeer *self)
+peer_create_offer_once (LatticePeerConnection *self)
 {
-  /* on-negotiation-needed and lattice_peer_start() race; one offer only. */
+  /* on-negotiation-needed and lattice_peer_connection_start() race; one offer only. */
   if (self->offerer && g_atomic_int_compare_and_exchange (&self->offer_started, 0, 1))
     peer_create_description (self);
 }
@@ -419,13 +419,13 @@ peer_create_offer_once (LatticePeer *self)
 static void
 on_negotiation_needed (GstElement *webrtc, gpointer user_data)
 {
-  peer_create_offer_once (LATTICE_PEER (user_data));
+  peer_create_offer_once (LATTICE_PEER_CONNECTION (user_data));
 }
 
 static void
 on_remote_description_set (GstPromise *promise, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
 
   gst_promise_unref (promise);
   peer_create_description (self);
@@ -442,7 +442,7 @@ emit_local_candidate_cb (gpointer data)
 }
 
 static void
-defer_local_candidate (LatticePeer *self, guint mline, const char *candidate)
+defer_local_candidate (LatticePeerConnection *self, guint mline, const char *candidate)
 {
   PeerCall *call = peer_call_new (self);
 
@@ -456,7 +456,7 @@ on_ice_candidate (GstElement *webrtc, guint mline, const char *candidate, gpoint
 {
   /* End-of-candidates is reported once, from the gathering state. */
   if (candidate != NULL && *candidate != '\0')
-    defer_local_candidate (LATTICE_PEER (user_data), mline, candidate);
+    defer_local_candidate (LATTICE_PEER_CONNECTION (user_data), mline, candidate);
 }
 
 static void
@@ -466,7 +466,7 @@ on_ice_gathering_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
 
   g_object_get (webrtc, "ice-gathering-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-    defer_local_candidate (LATTICE_PEER (user_data), 0, "");
+    defer_local_candidate (LATTICE_PEER_CONNECTION (user_data), 0, "");
 }
 
 static void
@@ -475,12 +475,12 @@ on_ice_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
   GstWebRTCICEConnectionState state;
 
   g_object_get (webrtc, "ice-connection-state", &state, NULL);
-  g_debug ("Peer %s: ICE connection state %d", LATTICE_PEER (user_data)->id, state);
+  g_debug ("Peer %s: ICE connection state %d", LATTICE_PEER_CONNECTION (user_data)->id, state);
   if (state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
       state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED)
-    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_CONNECTED);
+    defer_state (LATTICE_PEER_CONNECTION (user_data), LATTICE_PEER_CONNECTION_STATE_CONNECTED);
   else if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_FAILED);
+    defer_state (LATTICE_PEER_CONNECTION (user_data), LATTICE_PEER_CONNECTION_STATE_FAILED);
 }
 
 static void
@@ -490,9 +490,9 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
 
   g_object_get (webrtc, "connection-state", &state, NULL);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_CONNECTED);
+    defer_state (LATTICE_PEER_CONNECTION (user_data), LATTICE_PEER_CONNECTION_STATE_CONNECTED);
   else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
-    defer_state (LATTICE_PEER (user_data), LATTICE_PEER_STATE_FAILED);
+    defer_state (LATTICE_PEER_CONNECTION (user_data), LATTICE_PEER_CONNECTION_STATE_FAILED);
 }
 
 /* Receiving: counting probes on the decode chains (streaming threads). */
@@ -518,7 +518,7 @@ probe_info_size (GstPadProbeInfo *info)
 static GstPadProbeReturn
 count_video_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   gsize size = probe_info_size (info);
 
   g_mutex_lock (&self->stats_lock);
@@ -530,7 +530,7 @@ count_video_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static GstPadProbeReturn
 count_audio_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   gsize size = probe_info_size (info);
 
   g_mutex_lock (&self->stats_lock);
@@ -540,7 +540,7 @@ count_audio_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static void
-defer_first_frame (LatticePeer *self, const char *kind)
+defer_first_frame (LatticePeerConnection *self, const char *kind)
 {
   PeerCall *call = peer_call_new (self);
 
@@ -563,7 +563,7 @@ recent_rate (const gint64 *times, gint64 now)
 static GstPadProbeReturn
 count_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   gboolean first;
 
   g_mutex_lock (&self->stats_lock);
@@ -580,7 +580,7 @@ count_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static GstPadProbeReturn
 count_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   gboolean first;
 
   g_mutex_lock (&self->stats_lock);
@@ -599,7 +599,7 @@ count_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static GstPadProbeReturn
 read_stamp (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
   GstVideoInfo video_info;
   guint64 stamp;
@@ -619,7 +619,7 @@ read_stamp (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
 static void
 add_probe (GstElement *element, const char *pad_name, GstPadProbeType type,
-           GstPadProbeCallback func, LatticePeer *self)
+           GstPadProbeCallback func, LatticePeerConnection *self)
 {
   g_autoptr(GstPad) pad = gst_element_get_static_pad (element, pad_name);
 
@@ -638,7 +638,7 @@ make_element (const char *factory, const char *name)
 
 /* Builds @factories in the bin, linked in order, and returns the first one. */
 static GstElement *
-add_chain (LatticePeer *self, const char *const *factories, GstElement **elements)
+add_chain (LatticePeerConnection *self, const char *const *factories, GstElement **elements)
 {
   for (guint i = 0; factories[i] != NULL; i++)
     {
@@ -651,7 +651,7 @@ add_chain (LatticePeer *self, const char *const *factories, GstElement **element
 }
 
 static GstElement *
-make_sink (LatticePeer *self, const char *kind)
+make_sink (LatticePeerConnection *self, const char *kind)
 {
   GstElement *sink = NULL;
 
@@ -670,7 +670,7 @@ make_sink (LatticePeer *self, const char *kind)
 }
 
 static GstElement *
-build_video_chain (LatticePeer *self)
+build_video_chain (LatticePeerConnection *self)
 {
   static const char *const factories[] = { "rtpvp8depay", "vp8dec", "videoconvert", NULL };
   GstElement *elements[G_N_ELEMENTS (factories)] = { NULL };
@@ -688,7 +688,7 @@ build_video_chain (LatticePeer *self)
 }
 
 static GstElement *
-build_audio_chain (LatticePeer *self)
+build_audio_chain (LatticePeerConnection *self)
 {
   static const char *const factories[] = { "rtpopusdepay", "opusdec", "level",
                                            "audioconvert", "audioresample", NULL };
@@ -745,7 +745,7 @@ pad_media_kind (GstPad *pad)
 }
 
 static GstElement *
-build_discard (LatticePeer *self)
+build_discard (LatticePeerConnection *self)
 {
   GstElement *sink = make_element ("fakesink", NULL);
 
@@ -759,7 +759,7 @@ static gboolean
 link_decoder_cb (gpointer data)
 {
   PeerCall *call = data;
-  LatticePeer *self = call->peer;
+  LatticePeerConnection *self = call->peer;
   const char *kind = pad_media_kind (call->pad);
   GstElement *first = NULL;
   g_autoptr(GstPad) sinkpad = NULL;
@@ -792,7 +792,7 @@ link_decoder_cb (gpointer data)
 static GstPadProbeReturn
 hold_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   PeerCall *call = peer_call_new (self);
 
   call->pad = gst_object_ref (pad);
@@ -839,7 +839,7 @@ is_rtp_or_rtcp (GstPadProbeInfo *info)
 static GstPadProbeReturn
 note_received (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   gint64 now = g_get_monotonic_time ();
 
   /* Armed by RTP or RTCP only (see check_silence_cb). */
@@ -853,7 +853,7 @@ note_received (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
 /* Probes the src pads of the transport's nicesrc elements, once. */
 static void
-probe_transport (LatticePeer *self)
+probe_transport (LatticePeerConnection *self)
 {
   g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
   GValue item = G_VALUE_INIT;
@@ -885,7 +885,7 @@ probe_transport (LatticePeer *self)
  * DTLS handshake. (Its "current-direction" does not tell: it says recvonly
  * there.) */
 static gboolean
-sends_media (LatticePeer *self)
+sends_media (LatticePeerConnection *self)
 {
   GArray *transceivers = NULL;
   gboolean active = FALSE;
@@ -908,7 +908,7 @@ sends_media (LatticePeer *self)
  * during the checks): that end is CONNECTED, hears nothing, and the
  * silence watch is not armed yet. */
 static gboolean
-handshake_overdue (LatticePeer *self)
+handshake_overdue (LatticePeerConnection *self)
 {
   GstWebRTCPeerConnectionState state;
 
@@ -923,19 +923,19 @@ handshake_overdue (LatticePeer *self)
 
 /* From the watch's callback, which ends with it. */
 static gboolean
-connection_lost (LatticePeer *self, const char *why)
+connection_lost (LatticePeerConnection *self, const char *why)
 {
   /* expected when a network breaks: the call rebuilds the connection */
   g_info ("Peer %s: %s; the connection is lost", self->id, why);
   g_clear_pointer (&self->silence_watch, g_source_unref);
-  peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+  peer_set_state (self, LATTICE_PEER_CONNECTION_STATE_FAILED);
   return G_SOURCE_REMOVE;
 }
 
 static gboolean
 check_silence_cb (gpointer data)
 {
-  LatticePeer *self = data;
+  LatticePeerConnection *self = data;
   gint64 last;
 
   if (handshake_overdue (self))
@@ -953,7 +953,7 @@ check_silence_cb (gpointer data)
 }
 
 static void
-stop_silence_watch (LatticePeer *self)
+stop_silence_watch (LatticePeerConnection *self)
 {
   if (self->silence_watch == NULL)
     return;
@@ -967,17 +967,17 @@ stop_silence_watch (LatticePeer *self)
 static gboolean
 connect_overdue_cb (gpointer data)
 {
-  LatticePeer *self = data;
+  LatticePeerConnection *self = data;
 
   g_clear_pointer (&self->connect_watch, g_source_unref);
   g_info ("Peer %s: not connected after %u ms; giving up on this connection",
           self->id, self->connect_timeout_ms);
-  peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+  peer_set_state (self, LATTICE_PEER_CONNECTION_STATE_FAILED);
   return G_SOURCE_REMOVE;
 }
 
 static void
-stop_connect_watch (LatticePeer *self)
+stop_connect_watch (LatticePeerConnection *self)
 {
   if (self->connect_watch == NULL)
     return;
@@ -986,7 +986,7 @@ stop_connect_watch (LatticePeer *self)
 }
 
 static void
-peer_watch_connect (LatticePeer *self)
+peer_watch_connect (LatticePeerConnection *self)
 {
   self->connect_watch = g_timeout_source_new (self->connect_timeout_ms);
   g_source_set_callback (self->connect_watch, connect_overdue_cb, self, NULL);
@@ -995,9 +995,9 @@ peer_watch_connect (LatticePeer *self)
 
 /* Watches while CONNECTED, from the moment it becomes so. */
 static void
-peer_watch_silence (LatticePeer *self)
+peer_watch_silence (LatticePeerConnection *self)
 {
-  if (self->state != LATTICE_PEER_STATE_CONNECTED)
+  if (self->state != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
     {
       stop_silence_watch (self);
       return;
@@ -1072,7 +1072,7 @@ static gboolean
 store_candidate_type_cb (gpointer data)
 {
   PeerCall *call = data;
-  LatticePeer *self = call->peer;
+  LatticePeerConnection *self = call->peer;
 
   self->stats_pending = FALSE;
   /* keep the last known type through a query that found no pair */
@@ -1088,7 +1088,7 @@ store_candidate_type_cb (gpointer data)
 static void
 on_stats (GstPromise *promise, gpointer user_data)
 {
-  LatticePeer *self = user_data;
+  LatticePeerConnection *self = user_data;
   PeerCall *call = peer_call_new (self);
   const GstStructure *reply = NULL;
 
@@ -1101,11 +1101,11 @@ on_stats (GstPromise *promise, gpointer user_data)
 }
 
 static void
-query_candidate_type (LatticePeer *self)
+query_candidate_type (LatticePeerConnection *self)
 {
   GstPromise *promise;
 
-  if (self->stats_pending || self->closed || self->state != LATTICE_PEER_STATE_CONNECTED)
+  if (self->stats_pending || self->closed || self->state != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
     return;
   self->stats_pending = TRUE;
   promise = gst_promise_new_with_change_func (on_stats, g_object_ref (self), g_object_unref);
@@ -1132,7 +1132,7 @@ level_peak (const GstStructure *level)
 }
 
 static void
-update_speaking (LatticePeer *self, double level)
+update_speaking (LatticePeerConnection *self, double level)
 {
   gboolean above = level > SPEAKING_THRESHOLD_DB;
 
@@ -1152,9 +1152,9 @@ update_speaking (LatticePeer *self, double level)
 /* GObject. */
 
 static void
-lattice_peer_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+lattice_peer_connection_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  LatticePeer *self = LATTICE_PEER (object);
+  LatticePeerConnection *self = LATTICE_PEER_CONNECTION (object);
 
   switch (prop_id)
     {
@@ -1185,9 +1185,9 @@ lattice_peer_get_property (GObject *object, guint prop_id, GValue *value, GParam
 }
 
 static void
-lattice_peer_dispose (GObject *object)
+lattice_peer_connection_dispose (GObject *object)
 {
-  LatticePeer *self = LATTICE_PEER (object);
+  LatticePeerConnection *self = LATTICE_PEER_CONNECTION (object);
 
   if (self->webrtc != NULL)
     g_signal_handlers_disconnect_by_data (self->webrtc, self);
@@ -1200,13 +1200,13 @@ lattice_peer_dispose (GObject *object)
   g_clear_object (&self->bin);
   g_clear_object (&self->echo_probe);
 
-  G_OBJECT_CLASS (lattice_peer_parent_class)->dispose (object);
+  G_OBJECT_CLASS (lattice_peer_connection_parent_class)->dispose (object);
 }
 
 static void
-lattice_peer_finalize (GObject *object)
+lattice_peer_connection_finalize (GObject *object)
 {
-  LatticePeer *self = LATTICE_PEER (object);
+  LatticePeerConnection *self = LATTICE_PEER_CONNECTION (object);
 
   g_clear_pointer (&self->pending_candidates, g_array_unref);
   g_clear_pointer (&self->announced_fingerprints, g_ptr_array_unref);
@@ -1218,17 +1218,17 @@ lattice_peer_finalize (GObject *object)
   g_mutex_clear (&self->stats_lock);
   g_free (self->id);
 
-  G_OBJECT_CLASS (lattice_peer_parent_class)->finalize (object);
+  G_OBJECT_CLASS (lattice_peer_connection_parent_class)->finalize (object);
 }
 
 static void
-lattice_peer_class_init (LatticePeerClass *klass)
+lattice_peer_connection_class_init (LatticePeerConnectionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->get_property = lattice_peer_get_property;
-  object_class->dispose = lattice_peer_dispose;
-  object_class->finalize = lattice_peer_finalize;
+  object_class->get_property = lattice_peer_connection_get_property;
+  object_class->dispose = lattice_peer_connection_dispose;
+  object_class->finalize = lattice_peer_connection_finalize;
 
   properties[PROP_ID] =
     g_param_spec_string ("id", NULL, NULL, NULL,
@@ -1237,7 +1237,7 @@ lattice_peer_class_init (LatticePeerClass *klass)
     g_param_spec_boolean ("offerer", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_STATE] =
-    g_param_spec_enum ("state", NULL, NULL, LATTICE_TYPE_PEER_STATE, LATTICE_PEER_STATE_NEW,
+    g_param_spec_enum ("state", NULL, NULL, LATTICE_TYPE_PEER_CONNECTION_STATE, LATTICE_PEER_CONNECTION_STATE_NEW,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_SPEAKING] =
     g_param_spec_boolean ("speaking", NULL, NULL, FALSE,
@@ -1265,7 +1265,7 @@ lattice_peer_class_init (LatticePeerClass *klass)
 }
 
 static void
-lattice_peer_init (LatticePeer *self)
+lattice_peer_connection_init (LatticePeerConnection *self)
 {
   self->audio_level = SILENCE_DB;
   self->pending_candidates = g_array_new (FALSE, TRUE, sizeof (Candidate));
@@ -1278,7 +1278,7 @@ lattice_peer_init (LatticePeer *self)
 /* Private API for the engine. */
 
 static void
-disable_upnp (LatticePeer *self)
+disable_upnp (LatticePeerConnection *self)
 {
   g_autoptr(GObject) ice = NULL;
   g_autoptr(GObject) agent = NULL;
@@ -1293,7 +1293,7 @@ disable_upnp (LatticePeer *self)
 }
 
 static void
-configure_webrtcbin (LatticePeer *self, const LatticePeerConfig *config)
+configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionConfig *config)
 {
   g_autoptr(GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
 
@@ -1320,7 +1320,7 @@ configure_webrtcbin (LatticePeer *self, const LatticePeerConfig *config)
 }
 
 static void
-connect_webrtcbin (LatticePeer *self)
+connect_webrtcbin (LatticePeerConnection *self)
 {
   /* Emitted on webrtcbin's threads; each handler only hops to the main context. */
   g_signal_connect (self->webrtc, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed), self);
@@ -1334,13 +1334,13 @@ connect_webrtcbin (LatticePeer *self)
                     G_CALLBACK (on_connection_state), self);
 }
 
-LatticePeer *
-lattice_peer_new (const char              *id,
+LatticePeerConnection *
+lattice_peer_connection_new (const char              *id,
                   gboolean                 offerer,
                   GMainContext            *context,
-                  const LatticePeerConfig *config)
+                  const LatticePeerConnectionConfig *config)
 {
-  LatticePeer *self = g_object_new (LATTICE_TYPE_PEER, NULL);
+  LatticePeerConnection *self = g_object_new (LATTICE_TYPE_PEER_CONNECTION, NULL);
   /* Unique per connection: a rebuilt connection's bin joins the pipeline
    * while the old one's is still being taken out, and names must differ. */
   g_autofree char *name = g_strdup_printf ("peer-%s-%p", id, (gpointer) self);
@@ -1365,13 +1365,13 @@ lattice_peer_new (const char              *id,
 }
 
 GstBin *
-lattice_peer_get_bin (LatticePeer *self)
+lattice_peer_connection_get_bin (LatticePeerConnection *self)
 {
   return self->bin;
 }
 
 GstPad *
-lattice_peer_request_send_pad (LatticePeer *self, GstCaps *caps)
+lattice_peer_connection_request_send_pad (LatticePeerConnection *self, GstCaps *caps)
 {
   GstPadTemplate *templ = gst_element_get_pad_template (self->webrtc, "sink_%u");
   g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
@@ -1389,7 +1389,7 @@ lattice_peer_request_send_pad (LatticePeer *self, GstCaps *caps)
 }
 
 void
-lattice_peer_add_recv_only (LatticePeer *self, GstCaps *caps)
+lattice_peer_connection_add_recv_only (LatticePeerConnection *self, GstCaps *caps)
 {
   g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
 
@@ -1398,7 +1398,7 @@ lattice_peer_add_recv_only (LatticePeer *self, GstCaps *caps)
 }
 
 void
-lattice_peer_start (LatticePeer *self)
+lattice_peer_connection_start (LatticePeerConnection *self)
 {
   peer_create_offer_once (self);
 }
@@ -1416,7 +1416,7 @@ on_ice_agent_closed (GObject *agent, GAsyncResult *result, gpointer user_data)
  * the agent releases them; webrtcbin, which runs the agent's thread, is
  * kept until that is done. */
 static void
-release_turn_allocations (LatticePeer *self)
+release_turn_allocations (LatticePeerConnection *self)
 {
 #ifdef LATTICE_HAVE_NICE
   g_autoptr(GObject) ice = NULL;
@@ -1431,11 +1431,11 @@ release_turn_allocations (LatticePeer *self)
 }
 
 void
-lattice_peer_close (LatticePeer *self)
+lattice_peer_connection_close (LatticePeerConnection *self)
 {
   if (!self->closed)
     release_turn_allocations (self);
-  peer_set_state (self, LATTICE_PEER_STATE_CLOSED);
+  peer_set_state (self, LATTICE_PEER_CONNECTION_STATE_CLOSED);
   self->closed = TRUE;
   if (self->speaking)
     {
@@ -1445,13 +1445,13 @@ lattice_peer_close (LatticePeer *self)
 }
 
 void
-lattice_peer_fail (LatticePeer *self)
+lattice_peer_connection_fail (LatticePeerConnection *self)
 {
-  peer_set_state (self, LATTICE_PEER_STATE_FAILED);
+  peer_set_state (self, LATTICE_PEER_CONNECTION_STATE_FAILED);
 }
 
 void
-lattice_peer_handle_level (LatticePeer *self, const GstStructure *level)
+lattice_peer_connection_handle_level (LatticePeerConnection *self, const GstStructure *level)
 {
   double peak = level_peak (level);
 
@@ -1468,30 +1468,30 @@ lattice_peer_handle_level (LatticePeer *self, const GstStructure *level)
 /* Public API. */
 
 const char *
-lattice_peer_get_id (LatticePeer *self)
+lattice_peer_connection_get_id (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
   return self->id;
 }
 
 gboolean
-lattice_peer_get_offerer (LatticePeer *self)
+lattice_peer_connection_get_offerer (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), FALSE);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), FALSE);
   return self->offerer;
 }
 
-LatticePeerState
-lattice_peer_get_state (LatticePeer *self)
+LatticePeerConnectionState
+lattice_peer_connection_get_state (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), LATTICE_PEER_STATE_CLOSED);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), LATTICE_PEER_CONNECTION_STATE_CLOSED);
   return self->state;
 }
 
 gboolean
-lattice_peer_get_speaking (LatticePeer *self)
+lattice_peer_connection_get_speaking (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), FALSE);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), FALSE);
   return self->speaking;
 }
 
@@ -1526,7 +1526,7 @@ parse_description (const char *type, const char *sdp, GError **error)
 }
 
 static void
-flush_pending_candidates (LatticePeer *self)
+flush_pending_candidates (LatticePeerConnection *self)
 {
   for (guint i = 0; i < self->pending_candidates->len; i++)
     {
@@ -1538,7 +1538,7 @@ flush_pending_candidates (LatticePeer *self)
 }
 
 gboolean
-lattice_peer_set_remote_description (LatticePeer  *self,
+lattice_peer_connection_set_remote_description (LatticePeerConnection  *self,
                                      const char   *type,
                                      const char   *sdp,
                                      GError      **error)
@@ -1546,7 +1546,7 @@ lattice_peer_set_remote_description (LatticePeer  *self,
   g_autoptr(GstWebRTCSessionDescription) desc = NULL;
   GstPromise *promise = NULL;
 
-  g_return_val_if_fail (LATTICE_IS_PEER (self), FALSE);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), FALSE);
   g_return_val_if_fail (type != NULL && sdp != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -1568,18 +1568,18 @@ lattice_peer_set_remote_description (LatticePeer  *self,
   self->remote_set = TRUE;
   /* webrtcbin runs its actions in order: these follow the description. */
   flush_pending_candidates (self);
-  peer_set_state (self, LATTICE_PEER_STATE_CONNECTING);
+  peer_set_state (self, LATTICE_PEER_CONNECTION_STATE_CONNECTING);
   return TRUE;
 }
 
 void
-lattice_peer_add_remote_candidate (LatticePeer *self,
+lattice_peer_connection_add_remote_candidate (LatticePeerConnection *self,
                                    guint        mline,
                                    const char  *candidate)
 {
   Candidate c;
 
-  g_return_if_fail (LATTICE_IS_PEER (self));
+  g_return_if_fail (LATTICE_IS_PEER_CONNECTION (self));
   g_return_if_fail (candidate != NULL);
 
   /* End-of-candidates: webrtcbin 1.22 has no use for it. */
@@ -1597,11 +1597,11 @@ lattice_peer_add_remote_candidate (LatticePeer *self,
 }
 
 void
-lattice_peer_get_stats (LatticePeer *self, LatticePeerStats *stats)
+lattice_peer_connection_get_stats (LatticePeerConnection *self, LatticePeerConnectionStats *stats)
 {
   gint64 now;
 
-  g_return_if_fail (LATTICE_IS_PEER (self));
+  g_return_if_fail (LATTICE_IS_PEER_CONNECTION (self));
   g_return_if_fail (stats != NULL);
 
   g_mutex_lock (&self->stats_lock);
@@ -1613,41 +1613,41 @@ lattice_peer_get_stats (LatticePeer *self, LatticePeerStats *stats)
 }
 
 GstElement *
-lattice_peer_get_webrtcbin (LatticePeer *self)
+lattice_peer_connection_get_webrtcbin (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
   return self->webrtc;
 }
 
 const char *
-lattice_peer_get_local_fingerprint (LatticePeer *self)
+lattice_peer_connection_get_local_fingerprint (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
   return self->local_fingerprint;
 }
 
 const char *
-lattice_peer_get_remote_fingerprint (LatticePeer *self)
+lattice_peer_connection_get_remote_fingerprint (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
   return self->remote_fingerprint;
 }
 
 const char *
-lattice_peer_get_candidate_type (LatticePeer *self)
+lattice_peer_connection_get_candidate_type (LatticePeerConnection *self)
 {
-  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
 
   query_candidate_type (self);
   return self->candidate_type;
 }
 
 GArray *
-lattice_peer_take_latency_samples (LatticePeer *self)
+lattice_peer_connection_take_latency_samples (LatticePeerConnection *self)
 {
   GArray *samples;
 
-  g_return_val_if_fail (LATTICE_IS_PEER (self), NULL);
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
 
   g_mutex_lock (&self->stats_lock);
   samples = g_steal_pointer (&self->latency_samples);
