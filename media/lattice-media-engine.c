@@ -115,16 +115,6 @@ G_DEFINE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, G_TYPE_OBJECT)
 
 /* Building the local part of the pipeline. */
 
-static GstElement *
-make_element (const char *factory, const char *name)
-{
-  GstElement *element = gst_element_factory_make (factory, name);
-
-  /* The plugins were checked at start: a failure here is a broken install. */
-  g_assert (element != NULL);
-  return element;
-}
-
 /* Adds @elements (NULL-terminated) to @bin and links them in order. */
 static void
 add_and_link (GstBin *bin, GstElement **elements)
@@ -141,7 +131,7 @@ add_and_link (GstBin *bin, GstElement **elements)
 static GstElement *
 make_queue (gboolean leaky)
 {
-  GstElement *queue = make_element ("queue", NULL);
+  GstElement *queue = lattice_media_make_element ("queue", NULL);
 
   /* A slow branch drops its own data instead of stalling the shared tee. */
   if (leaky)
@@ -164,7 +154,7 @@ encoder_threads (LatticeMediaEngine *self)
 static GstElement *
 make_video_encoder (LatticeMediaEngine *self)
 {
-  GstElement *encoder = make_element ("vp8enc", LATTICE_MEDIA_VIDEO_ENCODER_NAME);
+  GstElement *encoder = lattice_media_make_element ("vp8enc", LATTICE_MEDIA_VIDEO_ENCODER_NAME);
   double scale = (double) self->width * self->height * self->framerate /
                  (LATTICE_MEDIA_DEFAULT_WIDTH * LATTICE_MEDIA_DEFAULT_HEIGHT * LATTICE_MEDIA_DEFAULT_FRAMERATE);
   int bitrate = CLAMP (REFERENCE_BITRATE * scale, 150000, 4000000);
@@ -190,7 +180,7 @@ make_video_encoder (LatticeMediaEngine *self)
 static GstElement *
 make_video_payloader (void)
 {
-  GstElement *pay = make_element ("rtpvp8pay", LATTICE_MEDIA_VIDEO_PAYLOADER_NAME);
+  GstElement *pay = lattice_media_make_element ("rtpvp8pay", LATTICE_MEDIA_VIDEO_PAYLOADER_NAME);
 
   g_object_set (pay, "pt", VIDEO_PAYLOAD, NULL);
   gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
@@ -200,7 +190,7 @@ make_video_payloader (void)
 static GstElement *
 make_audio_encoder (void)
 {
-  GstElement *encoder = make_element ("opusenc", "audio-encoder");
+  GstElement *encoder = lattice_media_make_element ("opusenc", "audio-encoder");
 
   g_object_set (encoder, "bitrate", 32000, "frame-size", 20,
                 "inband-fec", TRUE, "packet-loss-percentage", 10, NULL);
@@ -211,7 +201,7 @@ make_audio_encoder (void)
 static GstElement *
 make_audio_payloader (void)
 {
-  GstElement *pay = make_element ("rtpopuspay", "audio-payloader");
+  GstElement *pay = lattice_media_make_element ("rtpopuspay", "audio-payloader");
 
   g_object_set (pay, "pt", AUDIO_PAYLOAD, NULL);
   return pay;
@@ -245,7 +235,7 @@ make_video_source (LatticeMediaEngine *self, GError **error)
 
   if (self->video_source == LATTICE_MEDIA_SOURCE_DEVICE)
     return find_device_element ("Video/Source", self->video_device, error);
-  source = make_element ("videotestsrc", NULL);
+  source = lattice_media_make_element ("videotestsrc", NULL);
   g_object_set (source, "is-live", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (source), "pattern", "ball");
   return source;
@@ -258,7 +248,7 @@ make_audio_source (LatticeMediaEngine *self, GError **error)
 
   if (self->audio_source == LATTICE_MEDIA_SOURCE_DEVICE)
     return find_device_element ("Audio/Source", self->audio_device, error);
-  source = make_element ("audiotestsrc", NULL);
+  source = lattice_media_make_element ("audiotestsrc", NULL);
   /* A quiet tone in 20 ms buffers, like a microphone feeding Opus. */
   g_object_set (source, "is-live", TRUE, "volume", 0.1, "samplesperbuffer", 960, NULL);
   return source;
@@ -267,7 +257,7 @@ make_audio_source (LatticeMediaEngine *self, GError **error)
 static GstElement *
 make_valve (gboolean drop)
 {
-  GstElement *valve = make_element ("valve", NULL);
+  GstElement *valve = lattice_media_make_element ("valve", NULL);
 
   /* Keep caps and segments flowing so the encoder resumes cleanly. */
   gst_util_set_object_arg (G_OBJECT (valve), "drop-mode", "forward-sticky-events");
@@ -278,7 +268,7 @@ make_valve (gboolean drop)
 static GstElement *
 make_tee (const char *name)
 {
-  GstElement *tee = make_element ("tee", name);
+  GstElement *tee = lattice_media_make_element ("tee", name);
 
   g_object_set (tee, "allow-not-linked", TRUE, NULL);
   return tee;
@@ -313,7 +303,7 @@ add_stamp_probe (GstElement *raw_tee)
 static void
 add_self_view (LatticeMediaEngine *self, GstElement *raw_tee)
 {
-  GstElement *queue = make_element ("queue", NULL);
+  GstElement *queue = lattice_media_make_element ("queue", NULL);
   GstElement *chain[] = { raw_tee, queue, self->self_view_sink, NULL };
 
   g_object_set (queue, "leaky", 2, "max-size-buffers", 2, NULL);
@@ -337,11 +327,11 @@ build_video (LatticeMediaEngine *self, GError **error)
                               "height", G_TYPE_INT, (int) self->height,
                               "framerate", GST_TYPE_FRACTION, (int) self->framerate, 1,
                               "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  convert = make_element ("videoconvert", NULL);
-  filter = make_element ("capsfilter", NULL);
+  convert = lattice_media_make_element ("videoconvert", NULL);
+  filter = lattice_media_make_element ("capsfilter", NULL);
   g_object_set (filter, "caps", caps, NULL);
   raw_tee = make_tee (NULL);
-  rate = make_element ("videorate", NULL);
+  rate = lattice_media_make_element ("videorate", NULL);
   /* Caps a fast camera's rate; a slow one is not padded with copies to encode. */
   g_object_set (rate, "drop-only", TRUE, NULL);
   self->video.source = source;
@@ -349,7 +339,7 @@ build_video (LatticeMediaEngine *self, GError **error)
   self->video.valve = make_valve (!self->video_enabled);
   self->video.tee = make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
   {
-    GstElement *capture[] = { source, convert, make_element ("videoscale", NULL),
+    GstElement *capture[] = { source, convert, lattice_media_make_element ("videoscale", NULL),
                               rate, filter, raw_tee,
                               make_queue (TRUE), self->video.valve, NULL };
     add_and_link (GST_BIN (self->pipeline), capture);
@@ -398,26 +388,26 @@ build_audio (LatticeMediaEngine *self, GError **error)
     return FALSE;
   caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
                               "rate", G_TYPE_INT, 48000, "channels", G_TYPE_INT, 1, NULL);
-  filter = make_element ("capsfilter", NULL);
+  filter = lattice_media_make_element ("capsfilter", NULL);
   g_object_set (filter, "caps", caps, NULL);
   self->audio.source = source;
-  self->audio.after_source = make_element ("audioconvert", NULL);
+  self->audio.after_source = lattice_media_make_element ("audioconvert", NULL);
   self->audio.valve = make_valve (self->audio_muted);
   self->audio.tee = make_tee (LATTICE_MEDIA_AUDIO_TEE_NAME);
   {
     GstElement *capture[] = { source, self->audio.after_source,
-                              make_element ("audioresample", NULL), filter, NULL };
+                              lattice_media_make_element ("audioresample", NULL), filter, NULL };
     add_and_link (GST_BIN (self->pipeline), capture);
   }
   last = filter;
   if (use_echo_cancel (self))
     {
       g_autofree char *probe = echo_probe_name (self);
-      GstElement *dsp[] = { last, make_element ("webrtcdsp", NULL), NULL };
+      GstElement *dsp[] = { last, lattice_media_make_element ("webrtcdsp", NULL), NULL };
 
       g_object_set (dsp[1], "probe", probe, NULL);
       /* webrtcdsp looks its probe up when it starts, so it exists from now. */
-      self->echo_probe = gst_object_ref_sink (make_element ("webrtcechoprobe", probe));
+      self->echo_probe = gst_object_ref_sink (lattice_media_make_element ("webrtcechoprobe", probe));
       add_and_link (GST_BIN (self->pipeline), dsp + 1);
       gst_element_link (last, dsp[1]);
       last = dsp[1];

@@ -29,6 +29,16 @@ void     lattice_media_invoke          (GMainContext   *context,
                                         gpointer        data,
                                         GDestroyNotify  destroy);
 
+/* An element of a factory the plugin check covered (asserts it exists). */
+GstElement *lattice_media_make_element (const char          *factory,
+                                        const char          *name);
+/* A probe on @element's static pad @pad_name. */
+gulong      lattice_media_add_probe    (GstElement          *element,
+                                        const char          *pad_name,
+                                        GstPadProbeType      type,
+                                        GstPadProbeCallback  func,
+                                        gpointer             user_data);
+
 /* At most one forced keyframe per this many ms, however many peers ask.
  * A newcomer's connections all come up within ~100 ms of each other, and
  * those the first keyframe missed get the next one this much later. */

@@ -190,3 +190,27 @@ lattice_media_check_echo_plugins (GError **error)
 {
   return lattice_media_check_factories (echo_plugins, G_N_ELEMENTS (echo_plugins), error);
 }
+
+GstElement *
+lattice_media_make_element (const char *factory,
+                            const char *name)
+{
+  GstElement *element = gst_element_factory_make (factory, name);
+
+  /* lattice_media_check_plugins() ran before anything is built, so this
+   * is a broken install. */
+  g_assert (element != NULL);
+  return element;
+}
+
+gulong
+lattice_media_add_probe (GstElement          *element,
+                         const char          *pad_name,
+                         GstPadProbeType      type,
+                         GstPadProbeCallback  func,
+                         gpointer             user_data)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, pad_name);
+
+  return gst_pad_add_probe (pad, type, func, user_data, NULL);
+}

@@ -1,51 +1,180 @@
-/* lattice-peer-connection-private.h: how LatticeMediaEngine drives a LatticePeerConnection
+/* lattice-peer-connection-private.h: LatticePeerConnection's insides
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Two parts: how LatticeMediaEngine drives a peer connection, and what the
+ * class's own files share (the instance structure and the functions one
+ * file calls in another):
+ *
+ *   lattice-peer-connection.c          the object, its state, SDP and ICE
+ *   lattice-peer-connection-dtls.c     the DTLS certificate check
+ *   lattice-peer-connection-receive.c  decoding what arrives, speaking
+ *   lattice-peer-connection-watchdog.c liveness: silence, connect and handshake timeouts
+ *   lattice-peer-connection-stats.c    rates, the selected candidate pair
  */
 #pragma once
+
+#define GST_USE_UNSTABLE_API
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
 
 #include "lattice-peer-connection.h"
 
 G_BEGIN_DECLS
 
+/* For the engine. */
+
 /* Asks the engine for the sink of a decoded stream (@kind "video" or
  * "audio"); called on the main context. NULL means a counting fakesink. */
 typedef GstElement *(*LatticePeerConnectionSinkFunc) (LatticePeerConnection *peer,
-                                            const char  *kind,
-                                            gpointer     user_data);
+                                                      const char            *kind,
+                                                      gpointer               user_data);
 
 typedef struct {
-  guint               latency_ms;
-  const char         *stun_server;
-  const char *const  *turn_servers;
-  gboolean            relay_only;
-  GstElement         *echo_probe;  /* webrtcechoprobe for the audio chain if free, or NULL */
-  LatticePeerConnectionSinkFunc create_sink;
-  gpointer            sink_data;
-  gboolean            read_stamps; /* latency samples from stamped frames (lattice-stamp.h) */
-  guint               connect_timeout_ms; /* NEW/CONNECTING longer than this: FAILED; 0: default */
+  guint                          latency_ms;
+  const char                    *stun_server;
+  const char *const             *turn_servers;
+  gboolean                       relay_only;
+  GstElement                    *echo_probe;  /* webrtcechoprobe for the audio chain if free, or NULL */
+  LatticePeerConnectionSinkFunc  create_sink;
+  gpointer                       sink_data;
+  gboolean                       read_stamps; /* latency samples from stamped frames (lattice-stamp.h) */
+  guint                          connect_timeout_ms; /* NEW/CONNECTING longer than this: FAILED; 0: default */
 } LatticePeerConnectionConfig;
 
-LatticePeerConnection *lattice_peer_connection_new             (const char              *id,
-                                           gboolean                 offerer,
-                                           GMainContext            *context,
-                                           const LatticePeerConnectionConfig *config);
+LatticePeerConnection *lattice_peer_connection_new              (const char                        *id,
+                                                                 gboolean                           offerer,
+                                                                 GMainContext                      *context,
+                                                                 const LatticePeerConnectionConfig *config);
 /* The bin holding this peer's branch: webrtcbin, send queues, decoders. */
-GstBin      *lattice_peer_connection_get_bin         (LatticePeerConnection             *self);
+GstBin                *lattice_peer_connection_get_bin          (LatticePeerConnection *self);
 /* A webrtcbin sink pad for sending @kind ("video" or "audio") with RTP @caps. */
-GstPad      *lattice_peer_connection_request_send_pad (LatticePeerConnection            *self,
-                                            GstCaps                *caps);
+GstPad                *lattice_peer_connection_request_send_pad (LatticePeerConnection *self,
+                                                                 GstCaps               *caps);
 /* A receive-only transceiver, when there is nothing of that kind to send. */
-void         lattice_peer_connection_add_recv_only   (LatticePeerConnection             *self,
-                                           GstCaps                 *caps);
+void                   lattice_peer_connection_add_recv_only    (LatticePeerConnection *self,
+                                                                 GstCaps               *caps);
 /* The bin is in the pipeline and playing: the offerer may negotiate. */
-void         lattice_peer_connection_start           (LatticePeerConnection             *self);
+void                   lattice_peer_connection_start            (LatticePeerConnection *self);
 /* Removed: no more signals; the state becomes CLOSED. */
-void         lattice_peer_connection_close           (LatticePeerConnection             *self);
+void                   lattice_peer_connection_close            (LatticePeerConnection *self);
 /* The pipeline reported an error inside this peer's bin. */
-void         lattice_peer_connection_fail            (LatticePeerConnection             *self);
+void                   lattice_peer_connection_fail             (LatticePeerConnection *self);
 /* A "level" element message from this peer's audio chain. */
-void         lattice_peer_connection_handle_level    (LatticePeerConnection             *self,
-                                           const GstStructure      *level);
+void                   lattice_peer_connection_handle_level     (LatticePeerConnection *self,
+                                                                 const GstStructure    *level);
+
+/* Between the class's own files. */
+
+#define SILENCE_DB  (-200.0)  /* the audio level when nothing is heard */
+#define RATE_TIMES  128       /* enough for 120 frames or buffers a second */
+
+typedef struct {
+  guint  mline;
+  char  *candidate;
+} Candidate;
+
+struct _LatticePeerConnection {
+  GObject           parent_instance;
+
+  char             *id;
+  gboolean          offerer;
+  LatticePeerConnectionState state;
+  gboolean          speaking;
+  double            audio_level;
+  guint             level_run;      /* intervals on the other side of the threshold */
+
+  GMainContext     *context;
+  GstBin           *bin;
+  GstElement       *webrtc;
+  GstElement       *echo_probe;
+  LatticePeerConnectionSinkFunc create_sink;
+  gpointer          sink_data;
+
+  gint              offer_started;  /* atomic */
+  gboolean          remote_set;
+  GArray           *pending_candidates;  /* Candidate, before the remote description */
+  gboolean          closed;
+
+  /* DTLS certificates in use, SHA-256 "AB:CD:…"; main context only. */
+  GstWebRTCDTLSTransport *dtls;
+  char             *local_fingerprint;
+  char             *remote_fingerprint;
+  GPtrArray        *announced_fingerprints;  /* sha-256 ones of the remote description */
+  gboolean          fingerprint_mismatch;
+
+  /* Written by pad probes on streaming threads. */
+  GMutex            stats_lock;
+  LatticePeerConnectionStats stats;
+  gint64            video_times[RATE_TIMES];  /* rings of the last decode times */
+  gint64            audio_times[RATE_TIMES];
+  gboolean          first_video;
+  gboolean          first_audio;
+  gboolean          read_stamps;
+  GArray           *latency_samples;  /* double, ms; under stats_lock */
+  gint64            last_received_us;  /* any packet from the other end */
+
+  /* Silence detection and the selected candidate pair; main context only. */
+  GSource          *silence_watch;
+  GSource          *connect_watch;    /* until CONNECTED, FAILED or CLOSED */
+  gint64            connected_us;     /* when it became CONNECTED */
+  guint             connect_timeout_ms;
+  gboolean          handshake_done;   /* webrtcbin said DTLS is connected too */
+  char             *candidate_type;  /* of the selected local candidate, or NULL */
+  gboolean          stats_pending;
+};
+
+/* Deferred work on the main context; each holds a reference on the peer. */
+typedef struct {
+  LatticePeerConnection *peer;
+  guint                  number;
+  char                  *text;
+  char                  *text2;
+  GstPad                *pad;
+  gulong                 probe;
+} LatticePeerCall;
+
+/* Runs @func(@call) on the peer's main context (never synchronously);
+ * the call holds a reference on the peer and is freed afterwards. */
+LatticePeerCall *lattice_peer_call_new   (LatticePeerConnection *self);
+void             lattice_peer_call_defer (LatticePeerConnection *self,
+                                          GSourceFunc            func,
+                                          LatticePeerCall       *call);
+
+/* lattice-peer-connection.c: state and notifications, main context only. */
+void     lattice_peer_connection_set_state         (LatticePeerConnection      *self,
+                                                    LatticePeerConnectionState  state);
+void     lattice_peer_connection_set_speaking      (LatticePeerConnection      *self,
+                                                    gboolean                    speaking);
+void     lattice_peer_connection_set_audio_level   (LatticePeerConnection      *self,
+                                                    double                      level);
+/* Takes both strings. */
+void     lattice_peer_connection_set_fingerprints  (LatticePeerConnection      *self,
+                                                    char                       *local,
+                                                    char                       *remote);
+void     lattice_peer_connection_emit_first_frame  (LatticePeerConnection      *self,
+                                                    const char                 *kind);
+
+/* lattice-peer-connection-dtls.c */
+void     lattice_peer_connection_remember_fingerprints (LatticePeerConnection *self,
+                                                        const GstSDPMessage   *sdp);
+void     lattice_peer_connection_watch_dtls            (LatticePeerConnection *self);
+
+/* lattice-peer-connection-receive.c */
+void     lattice_peer_connection_on_pad_added          (GstElement            *webrtc,
+                                                        GstPad                *pad,
+                                                        gpointer               user_data);
+
+/* lattice-peer-connection-watchdog.c */
+void     lattice_peer_connection_watch_connect         (LatticePeerConnection *self);
+void     lattice_peer_connection_stop_connect_watch    (LatticePeerConnection *self);
+void     lattice_peer_connection_watch_silence         (LatticePeerConnection *self);
+void     lattice_peer_connection_stop_silence_watch    (LatticePeerConnection *self);
+void     lattice_peer_connection_on_rtpbin_element_added (GstBin              *rtpbin,
+                                                          GstElement          *element,
+                                                          gpointer             user_data);
+
+/* lattice-peer-connection-stats.c */
+void     lattice_peer_connection_query_candidate_type  (LatticePeerConnection *self);
 
 G_END_DECLS

@@ -37,27 +37,27 @@ G_DECLARE_FINAL_TYPE (LatticePeerConnection, lattice_peer_connection, LATTICE, P
  *   local-candidate (guint mline, const char *candidate)     "" = end-of-candidates
  *   first-frame (const char *kind)                           "video" or "audio" */
 
-const char       *lattice_peer_connection_get_id        (LatticePeerConnection *self);
-gboolean          lattice_peer_connection_get_offerer   (LatticePeerConnection *self);
-LatticePeerConnectionState  lattice_peer_connection_get_state     (LatticePeerConnection *self);
-gboolean          lattice_peer_connection_get_speaking  (LatticePeerConnection *self);
+const char                 *lattice_peer_connection_get_id       (LatticePeerConnection *self);
+gboolean                    lattice_peer_connection_get_offerer  (LatticePeerConnection *self);
+LatticePeerConnectionState  lattice_peer_connection_get_state    (LatticePeerConnection *self);
+gboolean                    lattice_peer_connection_get_speaking (LatticePeerConnection *self);
 
 /* @type: "offer" or "answer". An offer makes the peer answer. */
-gboolean          lattice_peer_connection_set_remote_description (LatticePeerConnection  *self,
-                                                       const char   *type,
-                                                       const char   *sdp,
-                                                       GError      **error);
+gboolean    lattice_peer_connection_set_remote_description (LatticePeerConnection       *self,
+                                                            const char                  *type,
+                                                            const char                  *sdp,
+                                                            GError                     **error);
 /* @candidate "" marks end-of-candidates. */
-void              lattice_peer_connection_add_remote_candidate   (LatticePeerConnection  *self,
-                                                       guint         mline,
-                                                       const char   *candidate);
+void        lattice_peer_connection_add_remote_candidate   (LatticePeerConnection       *self,
+                                                            guint                        mline,
+                                                            const char                  *candidate);
 
-void              lattice_peer_connection_get_stats     (LatticePeerConnection       *self,
-                                              LatticePeerConnectionStats  *stats);
-GstElement       *lattice_peer_connection_get_webrtcbin (LatticePeerConnection       *self);
+void        lattice_peer_connection_get_stats              (LatticePeerConnection       *self,
+                                                            LatticePeerConnectionStats  *stats);
+GstElement *lattice_peer_connection_get_webrtcbin          (LatticePeerConnection       *self);
 /* Benchmarks (engine "stamp-time" on both sides): glass-to-glass latency of
  * each video frame decoded since the last call, in ms (double). Transfer full. */
-GArray           *lattice_peer_connection_take_latency_samples (LatticePeerConnection *self);
+GArray     *lattice_peer_connection_take_latency_samples   (LatticePeerConnection       *self);
 
 /* SHA-256 fingerprints ("AB:CD:…") of the DTLS certificates in use: ours,
  * and the one the other end presented in the handshake (not merely the one
@@ -65,13 +65,13 @@ GArray           *lattice_peer_connection_take_latency_samples (LatticePeerConne
  * CONNECTED; both are set, with notify::, at once. If the presented
  * certificate is not the announced one, they stay NULL and the state
  * becomes FAILED: someone rewrote the description on the way. */
-const char       *lattice_peer_connection_get_local_fingerprint  (LatticePeerConnection *self);
-const char       *lattice_peer_connection_get_remote_fingerprint (LatticePeerConnection *self);
+const char *lattice_peer_connection_get_local_fingerprint  (LatticePeerConnection *self);
+const char *lattice_peer_connection_get_remote_fingerprint (LatticePeerConnection *self);
 
 /* The type of the local candidate of the selected ICE pair: "host",
  * "srflx", "prflx" or "relay" (a TURN server carries the media); NULL
  * before one is known. The value is the last one webrtcbin's statistics
  * gave; each call asks for fresh ones, which a later call returns. */
-const char       *lattice_peer_connection_get_candidate_type     (LatticePeerConnection *self);
+const char *lattice_peer_connection_get_candidate_type     (LatticePeerConnection *self);
 
 G_END_DECLS

@@ -1,0 +1,370 @@
+/* lattice-peer-connection-receive.c: decoding what the other end sends, and its speaking
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "LatticeMedia"
+
+#include "config.h"
+
+#include <gst/video/video.h>
+
+#include "lattice-media-private.h"
+#include "lattice-peer-connection-private.h"
+#include "lattice-stamp.h"
+
+/* "speaking": above the threshold for SPEAKING_ON intervals of the level
+ * element (100 ms each) turns it on, below for SPEAKING_OFF turns it off. */
+#define SPEAKING_THRESHOLD_DB  (-45.0)
+#define SPEAKING_ON            2
+#define SPEAKING_OFF           5
+#define LEVEL_INTERVAL         (100 * GST_MSECOND)
+#define MAX_LATENCY_SAMPLES  100000
+
+/* Receiving: counting probes on the decode chains (streaming threads). */
+
+static gboolean
+emit_first_frame_cb (gpointer data)
+{
+  LatticePeerCall *call = data;
+
+  if (!call->peer->closed && !call->peer->fingerprint_mismatch)
+    lattice_peer_connection_emit_first_frame (call->peer, call->text);
+  return G_SOURCE_REMOVE;
+}
+
+static gsize
+probe_info_size (GstPadProbeInfo *info)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    return gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  return gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+}
+
+static GstPadProbeReturn
+count_video_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  gsize size = probe_info_size (info);
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.video_bytes += size;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+count_audio_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  gsize size = probe_info_size (info);
+
+  g_mutex_lock (&self->stats_lock);
+  self->stats.audio_bytes += size;
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+defer_first_frame (LatticePeerConnection *self, const char *kind)
+{
+  LatticePeerCall *call = lattice_peer_call_new (self);
+
+  call->text = g_strdup (kind);
+  lattice_peer_call_defer (self, emit_first_frame_cb, call);
+}
+
+static GstPadProbeReturn
+count_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  gboolean first;
+
+  g_mutex_lock (&self->stats_lock);
+  self->video_times[self->stats.video_frames % RATE_TIMES] = g_get_monotonic_time ();
+  self->stats.video_frames++;
+  first = !self->first_video;
+  self->first_video = TRUE;
+  g_mutex_unlock (&self->stats_lock);
+  if (first)
+    defer_first_frame (self, "video");
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+count_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  gboolean first;
+
+  g_mutex_lock (&self->stats_lock);
+  self->audio_times[self->stats.audio_buffers % RATE_TIMES] = g_get_monotonic_time ();
+  self->stats.audio_buffers++;
+  first = !self->first_audio;
+  self->first_audio = TRUE;
+  g_mutex_unlock (&self->stats_lock);
+  if (first)
+    defer_first_frame (self, "audio");
+  return GST_PAD_PROBE_OK;
+}
+
+/* Glass-to-glass: the sender drew its monotonic clock into the frame before
+ * encoding (lattice-stamp.h); on one machine both ends share that clock. */
+static GstPadProbeReturn
+read_stamp (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo video_info;
+  guint64 stamp;
+  double ms;
+
+  if (caps == NULL || !gst_video_info_from_caps (&video_info, caps) ||
+      !lattice_stamp_read_buffer (GST_PAD_PROBE_INFO_BUFFER (info), &video_info, &stamp))
+    return GST_PAD_PROBE_OK;
+  ms = (g_get_monotonic_time () - (gint64) stamp) / 1000.0;
+  g_mutex_lock (&self->stats_lock);
+  /* bounded, should nobody take them */
+  if (self->latency_samples->len < MAX_LATENCY_SAMPLES)
+    g_array_append_val (self->latency_samples, ms);
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Builds @factories in the bin, linked in order, and returns the first one. */
+static GstElement *
+add_chain (LatticePeerConnection *self, const char *const *factories, GstElement **elements)
+{
+  for (guint i = 0; factories[i] != NULL; i++)
+    {
+      elements[i] = lattice_media_make_element (factories[i], NULL);
+      gst_bin_add (self->bin, elements[i]);
+      if (i > 0)
+        gst_element_link (elements[i - 1], elements[i]);
+    }
+  return elements[0];
+}
+
+static GstElement *
+make_sink (LatticePeerConnection *self, const char *kind)
+{
+  GstElement *sink = NULL;
+
+  if (self->create_sink != NULL)
+    sink = self->create_sink (self, kind, self->sink_data);
+  if (sink == NULL)
+    {
+      /* Headless: count and drop, as fast as frames come. */
+      sink = lattice_media_make_element ("fakesink", NULL);
+      g_object_set (sink, "sync", FALSE, NULL);
+    }
+  /* A sink added to a playing pipeline must not wait for preroll. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
+    g_object_set (sink, "async", FALSE, NULL);
+  return sink;
+}
+
+static GstElement *
+build_video_chain (LatticePeerConnection *self)
+{
+  static const char *const factories[] = { "rtpvp8depay", "vp8dec", "videoconvert", NULL };
+  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL };
+  GstElement *sink = make_sink (self, "video");
+
+  add_chain (self, factories, elements);
+  gst_bin_add (self->bin, sink);
+  gst_element_link (elements[2], sink);
+  lattice_media_add_probe (elements[0], "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                           count_video_bytes, self);
+  lattice_media_add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, count_video_frame, self);
+  if (self->read_stamps)
+    lattice_media_add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, read_stamp, self);
+  return elements[0];
+}
+
+static GstElement *
+build_audio_chain (LatticePeerConnection *self)
+{
+  static const char *const factories[] = { "rtpopusdepay", "opusdec", "level",
+                                           "audioconvert", "audioresample", NULL };
+  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL };
+  GstElement *last, *sink = make_sink (self, "audio");
+
+  add_chain (self, factories, elements);
+  g_object_set (elements[2], "post-messages", TRUE, "interval", LEVEL_INTERVAL, NULL);
+  last = elements[4];
+  if (self->echo_probe != NULL && GST_OBJECT_PARENT (self->echo_probe) == NULL)
+    {
+      /* The microphone's echo canceller listens to what we play here; it
+       * has one probe, which the first peer to play audio takes. */
+      gst_bin_add (self->bin, self->echo_probe);
+      gst_element_link (last, self->echo_probe);
+      last = self->echo_probe;
+    }
+  gst_bin_add (self->bin, sink);
+  gst_element_link (last, sink);
+  lattice_media_add_probe (elements[0], "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                           count_audio_bytes, self);
+  lattice_media_add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, count_audio_buffer, self);
+  return elements[0];
+}
+
+static void
+sync_children (GstBin *bin)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_elements (bin);
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      gst_element_sync_state_with_parent (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+static const char *
+pad_media_kind (GstPad *pad)
+{
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  const char *media;
+
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return NULL;
+  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  if (g_strcmp0 (media, "video") == 0)
+    return "video";
+  if (g_strcmp0 (media, "audio") == 0)
+    return "audio";
+  return NULL;
+}
+
+static GstElement *
+build_discard (LatticePeerConnection *self)
+{
+  GstElement *sink = lattice_media_make_element ("fakesink", NULL);
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (self->bin, sink);
+  return sink;
+}
+
+/* On the main context, with the new webrtcbin pad blocked. */
+static gboolean
+link_decoder_cb (gpointer data)
+{
+  LatticePeerCall *call = data;
+  LatticePeerConnection *self = call->peer;
+  const char *kind = pad_media_kind (call->pad);
+  GstElement *first = NULL;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (self->closed)
+    {
+      gst_pad_remove_probe (call->pad, call->probe);
+      return G_SOURCE_REMOVE;
+    }
+  /* media under a certificate nobody announced is not played */
+  if (self->fingerprint_mismatch)
+    first = build_discard (self);
+  else if (g_strcmp0 (kind, "video") == 0)
+    first = build_video_chain (self);
+  else if (g_strcmp0 (kind, "audio") == 0)
+    first = build_audio_chain (self);
+  else
+    first = build_discard (self);  /* an unlinked pad would stop the transport */
+
+  sinkpad = gst_element_get_static_pad (first, "sink");
+  if (gst_pad_link (call->pad, sinkpad) != GST_PAD_LINK_OK)
+    g_debug ("Peer %s: could not link the %s decoder", self->id, kind);
+  sync_children (self->bin);
+  gst_pad_remove_probe (call->pad, call->probe);
+  return G_SOURCE_REMOVE;
+}
+
+/* The first buffer of a new stream, with its caps known: hold it there
+ * until the main context has built and linked the decoder. */
+static GstPadProbeReturn
+hold_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  LatticePeerCall *call = lattice_peer_call_new (self);
+
+  call->pad = gst_object_ref (pad);
+  call->probe = GST_PAD_PROBE_INFO_ID (info);
+  lattice_peer_call_defer (self, link_decoder_cb, call);
+  return GST_PAD_PROBE_OK;
+}
+
+void
+lattice_peer_connection_on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  /* Sticky events (caps) pass and stay on the pad; data waits for a sink,
+   * which the caller creates on the main context. */
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                     GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     hold_first_buffer, g_object_ref (user_data), g_object_unref);
+}
+
+/* Speaking. */
+
+static double
+level_peak (const GstStructure *level)
+{
+  const GValue *value = gst_structure_get_value (level, "peak");
+  double peak = SILENCE_DB;
+  GValueArray *array;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (value == NULL || !G_VALUE_HOLDS_BOXED (value))
+    return peak;
+  array = g_value_get_boxed (value);
+  for (guint i = 0; i < array->n_values; i++)
+    peak = MAX (peak, g_value_get_double (g_value_array_get_nth (array, i)));
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return peak;
+}
+
+static void
+update_speaking (LatticePeerConnection *self, double level)
+{
+  gboolean above = level > SPEAKING_THRESHOLD_DB;
+
+  if (above == self->speaking)
+    {
+      self->level_run = 0;
+      return;
+    }
+  self->level_run++;
+  if (self->level_run < (above ? SPEAKING_ON : SPEAKING_OFF))
+    return;
+  self->level_run = 0;
+  lattice_peer_connection_set_speaking (self, above);
+}
+
+void
+lattice_peer_connection_handle_level (LatticePeerConnection *self, const GstStructure *level)
+{
+  double peak = level_peak (level);
+
+  if (self->closed)
+    return;
+  lattice_peer_connection_set_audio_level (self, peak);
+  update_speaking (self, peak);
+}
+
+GArray *
+lattice_peer_connection_take_latency_samples (LatticePeerConnection *self)
+{
+  GArray *samples;
+
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
+
+  g_mutex_lock (&self->stats_lock);
+  samples = g_steal_pointer (&self->latency_samples);
+  self->latency_samples = g_array_new (FALSE, FALSE, sizeof (double));
+  g_mutex_unlock (&self->stats_lock);
+  return samples;
+}
