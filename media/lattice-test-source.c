@@ -1311,13 +1311,13 @@ make_element (const char *factory,
 GstElement *
 lattice_test_source_new (LatticeTestPattern pattern)
 {
-  GstElement *bin = gst_bin_new (NULL);
-  GstElement *generator = make_element ("videotestsrc", GENERATOR_NAME);
-  GstElement *last = generator;
+  GstElement *bin, *generator, *last;
   g_autoptr(GstPad) pad = NULL;
 
   g_return_val_if_fail (pattern == LATTICE_TEST_PATTERN_CAMERA || pattern == LATTICE_TEST_PATTERN_BALL, NULL);
 
+  bin = gst_bin_new (NULL);
+  generator = last = make_element ("videotestsrc", GENERATOR_NAME);
   g_object_set (generator, "is-live", TRUE, NULL);
   gst_bin_add (GST_BIN (bin), generator);
   if (pattern == LATTICE_TEST_PATTERN_BALL)
