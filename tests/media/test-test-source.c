@@ -1,4 +1,4 @@
-/* test-test-source.c: the synthetic camera negotiates, runs live, repeats itself, costs what a camera does
+/* test-test-source.c: the synthetic camera: sizes, liveness, reproducibility, VP8 bitrate
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
