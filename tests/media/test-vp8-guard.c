@@ -1930,6 +1930,65 @@ test_harness_ssrc_change (void)
   gst_harness_teardown (h);
 }
 
+/* A frame claiming more than it holds, and a frame that never ends, are
+ * dropped; memory stays bounded. A frame open at EOS is dropped too. */
+static void
+test_harness_absurd_sizes (void)
+{
+  GstHarness *h = guard_harness ();
+  Sender s = sender_new (1, 0, 15, FALSE);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstBuffer *packet;
+  GstEvent *event;
+  gboolean eos = FALSE;
+  guint8 *tag;
+
+  send_frame (h, &s, TRUE, 0, FALSE, 2, 0);
+  /* a first partition of 512 KiB, in a frame of 24 bytes */
+  packet = make_packet (&s, TRUE, TRUE, FALSE, 0, FALSE);
+  g_assert_true (gst_rtp_buffer_map (packet, GST_MAP_WRITE, &rtp));
+  tag = (guint8 *) gst_rtp_buffer_get_payload (&rtp) + 4;  /* after X, I and 15 bits */
+  tag[0] = 0xf1;
+  tag[1] = tag[2] = 0xff;
+  gst_rtp_buffer_unmap (&rtp);
+  g_assert_cmpint (gst_harness_push (h, packet), ==, GST_FLOW_OK);
+  s.seq++;
+  s.timestamp += FRAME_TICKS;
+  s.picture_id++;
+  g_assert_cmpuint (guard_stat (h, "frames-dropped"), ==, 1);
+  g_assert_true (guard_broken (h));
+  g_assert_cmpuint (pull_requests (h), ==, 1);
+
+  /* a keyframe that never ends: 20 000 packets and no marker */
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_assert_cmpint (gst_harness_push (h, make_packet (&s, i == 0, FALSE, TRUE, 0, FALSE)), ==, GST_FLOW_OK);
+      s.seq++;
+    }
+  g_assert_cmpint (gst_harness_push (h, make_packet (&s, FALSE, TRUE, TRUE, 0, FALSE)), ==, GST_FLOW_OK);
+  s.seq++;
+  s.timestamp += FRAME_TICKS;
+  s.picture_id++;
+  g_assert_cmpuint (guard_stat (h, "frames-dropped"), ==, 2);
+  g_assert_true (guard_broken (h));
+
+  send_frame (h, &s, TRUE, 0, FALSE, 2, 0);
+  g_assert_false (guard_broken (h));
+  g_assert_cmpuint (pull_frames (h), ==, 2);
+
+  g_assert_cmpint (gst_harness_push (h, make_packet (&s, TRUE, FALSE, FALSE, 0, FALSE)), ==, GST_FLOW_OK);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  g_assert_cmpuint (guard_stat (h, "frames-dropped"), ==, 3);
+  g_assert_cmpuint (pull_frames (h), ==, 0);
+  while ((event = gst_harness_try_pull_event (h)) != NULL)
+    {
+      eos |= GST_EVENT_TYPE (event) == GST_EVENT_EOS;
+      gst_event_unref (event);
+    }
+  g_assert_true (eos);
+  gst_harness_teardown (h);
+}
+
 /* Anything at all: nothing crashes, and whatever comes out is whole frames.
  * Random packets first, then real RTP with random VP8 payloads in
  * sequence, then a sane stream, which must get through. */
@@ -2018,6 +2077,7 @@ main (int   argc,
   g_test_add_func ("/vp8-guard/harness/events-and-caps", test_harness_events_and_caps);
   g_test_add_func ("/vp8-guard/harness/layer-sync", test_harness_layer_sync);
   g_test_add_func ("/vp8-guard/harness/ssrc-change", test_harness_ssrc_change);
+  g_test_add_func ("/vp8-guard/harness/absurd-sizes", test_harness_absurd_sizes);
   g_test_add_func ("/vp8-guard/harness/garbage", test_harness_garbage);
 
   g_test_add_func ("/vp8-guard/pipeline/no-loss", test_guard_no_loss);
