@@ -30,6 +30,12 @@
  * the guard consumes: past the guard a frame is whole or absent, so there is
  * no partial loss left for rtpvp8depay to turn into GAP events.
  *
+ * Behind the guard, rtpvp8depay must keep "wait-for-keyframe" and
+ * "request-keyframe" off (their defaults): the frames the guard drops leave
+ * gaps in the sequence numbers, which the depayloader sees as
+ * discontinuities, and with those on it would throw away everything until
+ * a keyframe after every dropped TL2 frame.
+ *
  * Properties: "request-interval" (guint, ms, default 250), and, read-only,
  * "frames-passed", "frames-dropped" (frames of which at least one packet
  * arrived and none was pushed), "keyframe-requests", "packets-invalid"
