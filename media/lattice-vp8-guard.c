@@ -24,8 +24,9 @@ GST_DEBUG_CATEGORY_STATIC (guard_debug);
 #define MIN_REQUEST_INTERVAL_MS       10
 #define MAX_REQUEST_INTERVAL_MS    60000
 
-/* A frame larger than this is garbage, not video: a 4K keyframe is well
- * under a megabyte. It bounds what a frame without a marker can hold. */
+/* A frame larger than this is garbage, not video (a 4K keyframe at call
+ * bitrates is a few hundred kilobytes); it bounds what a frame that never
+ * gets its marker can hold. */
 #define MAX_FRAME_BYTES    (16 * 1024 * 1024)
 #define MAX_FRAME_PACKETS  16384
 /* A sequence number this far behind the last one is not a late duplicate
