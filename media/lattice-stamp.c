@@ -300,3 +300,40 @@ lattice_stamp_read_buffer (GstBuffer          *buffer,
   gst_video_frame_unmap (&frame);
   return ok;
 }
+
+/* The reference the stamp's value is kept under, in nanoseconds. */
+static GstCaps *
+stamp_reference (void)
+{
+  static GstStaticCaps reference = GST_STATIC_CAPS ("timestamp/x-lattice-stamp");
+
+  return gst_static_caps_get (&reference);
+}
+
+gboolean
+lattice_stamp_mark_buffer (GstBuffer          *buffer,
+                           const GstVideoInfo *info,
+                           guint64             value)
+{
+  g_autoptr(GstCaps) reference = stamp_reference ();
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), FALSE);
+
+  gst_buffer_add_reference_timestamp_meta (buffer, reference, value * 1000, GST_CLOCK_TIME_NONE);
+  return lattice_stamp_write_buffer (buffer, info, value);
+}
+
+gboolean
+lattice_stamp_rewrite_buffer (GstBuffer          *buffer,
+                              const GstVideoInfo *info)
+{
+  g_autoptr(GstCaps) reference = stamp_reference ();
+  GstReferenceTimestampMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), FALSE);
+
+  meta = gst_buffer_get_reference_timestamp_meta (buffer, reference);
+  if (meta == NULL)
+    return FALSE;
+  return lattice_stamp_write_buffer (buffer, info, meta->timestamp / 1000);
+}

@@ -47,4 +47,15 @@ gboolean lattice_stamp_read_buffer  (GstBuffer          *buffer,
                                      const GstVideoInfo *info,
                                      guint64            *value);
 
+/* Writes the stamp like lattice_stamp_write_buffer() and also keeps
+ * @value in a GstReferenceTimestampMeta that travels with the buffer and
+ * its scaled copies, so that lattice_stamp_rewrite_buffer() can draw the
+ * same value again into a frame of another size, in cells that size's
+ * reader expects. */
+gboolean lattice_stamp_mark_buffer    (GstBuffer          *buffer,
+                                       const GstVideoInfo *info,
+                                       guint64             value);
+gboolean lattice_stamp_rewrite_buffer (GstBuffer          *buffer,
+                                       const GstVideoInfo *info);
+
 G_END_DECLS
