@@ -111,6 +111,7 @@ struct _LatticePeerConnection {
   gboolean          first_video;
   gboolean          first_audio;
   gboolean          read_stamps;
+  GstElement       *video_guard;      /* lattice-vp8-guard.h, once video arrives */
   GArray           *latency_samples;  /* double, ms; under stats_lock */
   gint64            last_received_us;  /* any packet from the other end */
 
@@ -118,10 +119,15 @@ struct _LatticePeerConnection {
   GSource          *silence_watch;
   GSource          *connect_watch;    /* until CONNECTED, FAILED or CLOSED */
   gint64            connected_us;     /* when it became CONNECTED */
+  gint64            last_check_us;    /* the silence watch's last look */
+  gint64            silent_since_us;  /* last_received_us when the silence began */
+  gint64            silent_us;        /* silence counted since, while running */
   guint             connect_timeout_ms;
   gboolean          handshake_done;   /* webrtcbin said DTLS is connected too */
   char             *candidate_type;  /* of the selected local candidate, or NULL */
   gboolean          stats_pending;
+  guint64           last_packets_received;  /* video, at the last statistics */
+  gint64            last_packets_lost;
 };
 
 /* Deferred work on the main context; each holds a reference on the peer. */
@@ -165,6 +171,10 @@ void     lattice_peer_connection_on_pad_added          (GstElement            *w
                                                         GstPad                *pad,
                                                         gpointer               user_data);
 
+/* No audio for a while (DTX in silence) is silence: not speaking. */
+void     lattice_peer_connection_check_audio_gap       (LatticePeerConnection *self,
+                                                        gint64                 now_us);
+
 /* lattice-peer-connection-watchdog.c */
 void     lattice_peer_connection_watch_connect         (LatticePeerConnection *self);
 void     lattice_peer_connection_stop_connect_watch    (LatticePeerConnection *self);
@@ -175,6 +185,9 @@ void     lattice_peer_connection_on_rtpbin_element_added (GstBin              *r
                                                           gpointer             user_data);
 
 /* lattice-peer-connection-stats.c */
-void     lattice_peer_connection_query_candidate_type  (LatticePeerConnection *self);
+/* Asks webrtcbin for statistics (the candidate pair, RTCP loss and round
+ * trip, NACK and keyframe request counts) for get_stats() to return once
+ * they came; at most one request at a time. */
+void     lattice_peer_connection_query_stats           (LatticePeerConnection *self);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include "lattice-media-private.h"
 #include "lattice-peer-connection-private.h"
 #include "lattice-stamp.h"
+#include "lattice-vp8-guard.h"
 
 /* "speaking": above the threshold for SPEAKING_ON intervals of the level
  * element (100 ms each) turns it on, below for SPEAKING_OFF turns it off. */
@@ -124,9 +125,31 @@ read_stamp (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   ms = (g_get_monotonic_time () - (gint64) stamp) / 1000.0;
   g_mutex_lock (&self->stats_lock);
+  self->stats.stamped_frames++;
   /* bounded, should nobody take them */
   if (self->latency_samples->len < MAX_LATENCY_SAMPLES)
     g_array_append_val (self->latency_samples, ms);
+  g_mutex_unlock (&self->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The decoded size, for statistics (what layer of the sender's arrives). */
+static GstPadProbeReturn
+note_video_size (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstVideoInfo video_info;
+  GstCaps *caps;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  if (!gst_video_info_from_caps (&video_info, caps))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&self->stats_lock);
+  self->stats.video_width = GST_VIDEO_INFO_WIDTH (&video_info);
+  self->stats.video_height = GST_VIDEO_INFO_HEIGHT (&video_info);
   g_mutex_unlock (&self->stats_lock);
   return GST_PAD_PROBE_OK;
 }
@@ -164,22 +187,31 @@ make_sink (LatticePeerConnection *self, const char *kind)
   return sink;
 }
 
+/* The guard lets through only frames that decode intact: after a lost
+ * reference frame nothing is shown (and a keyframe is asked for) rather
+ * than pictures decoded from a broken reference; rtpvp8depay's own
+ * keyframe options stay off, see lattice-vp8-guard.h. */
 static GstElement *
 build_video_chain (LatticePeerConnection *self)
 {
   static const char *const factories[] = { "rtpvp8depay", "vp8dec", "videoconvert", NULL };
   GstElement *elements[G_N_ELEMENTS (factories)] = { NULL };
   GstElement *sink = make_sink (self, "video");
+  GstElement *guard = lattice_vp8_guard_new (NULL);
 
   add_chain (self, factories, elements);
   gst_bin_add (self->bin, sink);
   gst_element_link (elements[2], sink);
-  lattice_media_add_probe (elements[0], "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+  gst_bin_add (self->bin, guard);
+  gst_element_link (guard, elements[0]);
+  g_set_object (&self->video_guard, guard);
+  lattice_media_add_probe (guard, "sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                            count_video_bytes, self);
   lattice_media_add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, count_video_frame, self);
+  lattice_media_add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, note_video_size, self);
   if (self->read_stamps)
     lattice_media_add_probe (elements[1], "src", GST_PAD_PROBE_TYPE_BUFFER, read_stamp, self);
-  return elements[0];
+  return guard;
 }
 
 static GstElement *
@@ -191,6 +223,10 @@ build_audio_chain (LatticePeerConnection *self)
   GstElement *last, *sink = make_sink (self, "audio");
 
   add_chain (self, factories, elements);
+  /* A lost packet is rebuilt from the next one's in-band FEC when it has
+   * some (the sender adds it at the loss we report), else concealed; the
+   * jitterbuffer tells the decoder of the gap (webrtcbin sets do-lost). */
+  g_object_set (elements[1], "use-inband-fec", TRUE, "plc", TRUE, NULL);
   g_object_set (elements[2], "post-messages", TRUE, "interval", LEVEL_INTERVAL, NULL);
   last = elements[4];
   if (self->echo_probe != NULL && GST_OBJECT_PARENT (self->echo_probe) == NULL)
@@ -342,6 +378,27 @@ update_speaking (LatticePeerConnection *self, double level)
     return;
   self->level_run = 0;
   lattice_peer_connection_set_speaking (self, above);
+}
+
+/* With DTX a silent peer sends almost nothing, and the level element gets
+ * nothing to measure: no audio for this long is silence. */
+#define AUDIO_GAP_US (500 * G_TIME_SPAN_MILLISECOND)
+
+void
+lattice_peer_connection_check_audio_gap (LatticePeerConnection *self,
+                                         gint64                 now_us)
+{
+  gint64 last = 0;
+
+  g_mutex_lock (&self->stats_lock);
+  if (self->stats.audio_buffers > 0)
+    last = self->audio_times[(self->stats.audio_buffers - 1) % RATE_TIMES];
+  g_mutex_unlock (&self->stats_lock);
+  if (last == 0 || now_us - last < AUDIO_GAP_US || self->closed)
+    return;
+  self->level_run = 0;
+  lattice_peer_connection_set_audio_level (self, SILENCE_DB);
+  lattice_peer_connection_set_speaking (self, FALSE);
 }
 
 void

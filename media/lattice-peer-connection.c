@@ -357,6 +357,7 @@ lattice_peer_connection_dispose (GObject *object)
   lattice_peer_connection_stop_connect_watch (self);
   g_clear_object (&self->dtls);
   g_clear_object (&self->webrtc);
+  g_clear_object (&self->video_guard);
   g_clear_object (&self->bin);
   g_clear_object (&self->echo_probe);
 
@@ -530,6 +531,20 @@ lattice_peer_connection_get_bin (LatticePeerConnection *self)
   return self->bin;
 }
 
+/* Video is repaired with NACK and retransmissions: webrtcbin then offers an
+ * RTX payload type, has rtprtxsend keep what was sent, and its
+ * jitterbuffers ask for what is missing. Audio is not: Opus's in-band FEC
+ * and concealment repair it without the round trip a retransmission
+ * costs, which would come too late for a voice anyway. */
+static void
+configure_transceiver (GstWebRTCRTPTransceiver *transceiver, GstCaps *caps)
+{
+  const char *media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+
+  if (g_strcmp0 (media, "video") == 0)
+    g_object_set (transceiver, "do-nack", TRUE, NULL);
+}
+
 GstPad *
 lattice_peer_connection_request_send_pad (LatticePeerConnection *self, GstCaps *caps)
 {
@@ -545,6 +560,7 @@ lattice_peer_connection_request_send_pad (LatticePeerConnection *self, GstCaps *
                 "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
                 "codec-preferences", caps,
                 NULL);
+  configure_transceiver (transceiver, caps);
   return pad;
 }
 
@@ -555,6 +571,8 @@ lattice_peer_connection_add_recv_only (LatticePeerConnection *self, GstCaps *cap
 
   g_signal_emit_by_name (self->webrtc, "add-transceiver",
                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+  if (transceiver != NULL)
+    configure_transceiver (transceiver, caps);
 }
 
 void

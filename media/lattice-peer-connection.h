@@ -23,6 +23,23 @@ typedef struct {
   guint64 audio_bytes;
   double  video_fps;      /* decoded frames per second over the last second */
   double  audio_rate;     /* decoded audio buffers per second over the last second */
+  guint   video_width;    /* of the last decoded frame; 0 before the first */
+  guint   video_height;
+  guint64 stamped_frames; /* decoded frames whose stamp read back (engine "stamp-time") */
+  guint64 frames_held_back; /* frames not decodable (a reference lost): never shown */
+
+  /* From RTCP, through webrtcbin's statistics, about once a second. */
+  guint   video_reports;  /* receiver reports on our video so far; 0: the next two are unknown */
+  double  video_loss_sent;     /* fraction of our video lost on the way, as last reported */
+  double  audio_loss_sent;
+  double  video_loss_received; /* fraction of the video sent to us lost on the way, last second */
+  gint64  rtt_us;              /* round trip; 0 before it is known */
+  guint64 nacks_received;      /* NACKs for our video */
+  guint64 nacks_sent;
+  guint64 retransmitted;       /* packets we sent again */
+  guint64 repaired;            /* packets retransmissions gave back to us */
+  guint64 keyframe_requests_received; /* PLI and FIR for our video */
+  guint64 keyframe_requests_sent;
 } LatticePeerConnectionStats;
 
 #define LATTICE_TYPE_PEER_CONNECTION (lattice_peer_connection_get_type ())
