@@ -18,6 +18,10 @@
 /* ICE connected but no DTLS handshake after this long (5 s too): the
  * path broke on the way back, or only one end believes in it. */
 #define HANDSHAKE_TIMEOUT_US   (5 * G_USEC_PER_SEC)
+/* How often the watchdog looks, and the most one look may count as
+ * silence however late it runs (see check_silence_cb()). */
+#define SILENCE_CHECK_US       (500 * G_TIME_SPAN_MILLISECOND)
+#define MAX_SILENCE_STEP_US    (2 * SILENCE_CHECK_US)
 
 /* Silence (issue 7). webrtcbin 1.22 and libnice do no ICE consent
  * freshness (RFC 7675): when the path between two ends goes silent (a
@@ -138,12 +142,23 @@ connection_lost (LatticePeerConnection *self, const char *why)
   return G_SOURCE_REMOVE;
 }
 
+/* Silence is counted only while this process runs: a check that comes
+ * late (the machine was busy, or the process stopped) adds at most
+ * MAX_SILENCE_STEP_US, since whatever the other end sent meanwhile waits
+ * unread in the socket, not lost. A starved process is not a dead link. */
 static gboolean
 check_silence_cb (gpointer data)
 {
   LatticePeerConnection *self = data;
-  gint64 last;
+  gint64 now = g_get_monotonic_time ();
+  gint64 last, step;
 
+  step = self->last_check_us != 0 ? now - self->last_check_us : 0;
+  if (step > MAX_SILENCE_STEP_US)
+    g_debug ("Peer %s: the watchdog ran %" G_GINT64_FORMAT " ms late; not counted as silence",
+             self->id, (step - SILENCE_CHECK_US) / 1000);
+  self->last_check_us = now;
+  lattice_peer_connection_check_audio_gap (self, now);
   if (handshake_overdue (self))
     return connection_lost (self, "no DTLS handshake 5 s after ICE connected");
   g_mutex_lock (&self->stats_lock);
@@ -153,7 +168,14 @@ check_silence_cb (gpointer data)
    * rtpbin sends no RTCP either, so an end that joined muted with its
    * camera off is silent from the start, and so are two ends with nothing
    * to send at all. Once armed, RTCP keeps coming through any mute. */
-  if (last == 0 || g_get_monotonic_time () - last < SILENCE_TIMEOUT_US)
+  if (last == 0 || last > self->silent_since_us)
+    {
+      self->silent_since_us = last;
+      self->silent_us = 0;
+      return G_SOURCE_CONTINUE;
+    }
+  self->silent_us += MIN (step, MAX_SILENCE_STEP_US);
+  if (self->silent_us < SILENCE_TIMEOUT_US)
     return G_SOURCE_CONTINUE;
   return connection_lost (self, "nothing received for 5 s");
 }
@@ -211,8 +233,11 @@ lattice_peer_connection_watch_silence (LatticePeerConnection *self)
   if (self->silence_watch != NULL)
     return;
   self->connected_us = g_get_monotonic_time ();
+  self->last_check_us = 0;
+  self->silent_us = 0;
+  self->silent_since_us = 0;
   probe_transport (self);
-  self->silence_watch = g_timeout_source_new (500);
+  self->silence_watch = g_timeout_source_new (SILENCE_CHECK_US / 1000);
   g_source_set_callback (self->silence_watch, check_silence_cb, self, NULL);
   g_source_attach (self->silence_watch, self->context);
 }
