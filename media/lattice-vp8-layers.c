@@ -222,3 +222,10 @@ lattice_vp8_layers_frame_info (GstBuffer *frame,
     *layer_sync = sync;
   return TRUE;
 }
+
+double
+lattice_vp8_layers_share (guint max_layer)
+{
+  max_layer = MIN (max_layer, LATTICE_VP8_TEMPORAL_LAYERS - 1);
+  return cumulative_percent[max_layer] / 100.0;
+}

@@ -47,4 +47,8 @@ gboolean lattice_vp8_layers_frame_info  (GstBuffer  *frame,
                                          guint      *layer_id,
                                          gboolean   *layer_sync);
 
+/* The share (0–1) of the bitrate the layers up to @max_layer carry: what
+ * a peer that receives only those costs. */
+double   lattice_vp8_layers_share       (guint       max_layer);
+
 G_END_DECLS
