@@ -1,0 +1,254 @@
+/* lattice-video-encoders.c: the local video, encoded once per layer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "LatticeMedia"
+
+#include "config.h"
+
+#include <gst/video/video.h>
+
+#include "lattice-media.h"
+#include "lattice-media-private.h"
+#include "lattice-stamp.h"
+#include "lattice-video-encoders.h"
+#include "lattice-vp8-layers.h"
+
+/* bit/s at 640x360@30 for the full layer; other sizes and rates scale with
+ * the pixel rate, within the clamp. */
+#define REFERENCE_BITRATE  800000
+#define MIN_FULL_BITRATE   150000
+#define MAX_FULL_BITRATE   4000000
+/* The full layer is not taken below this share of its nominal rate: the
+ * low one serves a slower peer better. */
+#define FULL_MIN_SHARE     0.5
+/* A quarter of the pixels needs about a third of the bits (VP8 spends
+ * relatively more per pixel on small pictures). */
+#define LOW_SHARE          0.35
+#define MIN_LOW_BITRATE    40000
+#define LOW_MIN_SHARE      0.5
+/* Each change reconfigures libvpx: skip the small ones. */
+#define RATE_DEAD_BAND     0.05
+
+struct _LatticeVideoEncoders {
+  GstElement *full_encoder;
+  GstElement *low_encoder;   /* NULL: no low layer */
+  GstElement *full_tee;
+  GstElement *low_tee;
+  guint       full_nominal;
+  guint       low_nominal;
+  guint       full_bps;
+  guint       low_bps;
+};
+
+guint
+lattice_video_encoders_nominal_bitrate (guint width,
+                                        guint height,
+                                        guint framerate)
+{
+  double scale = (double) width * height * framerate /
+                 ((double) LATTICE_MEDIA_DEFAULT_WIDTH * LATTICE_MEDIA_DEFAULT_HEIGHT *
+                  LATTICE_MEDIA_DEFAULT_FRAMERATE);
+
+  return (guint) CLAMP (REFERENCE_BITRATE * scale, MIN_FULL_BITRATE, MAX_FULL_BITRATE);
+}
+
+static int
+encoder_threads (guint width, guint height)
+{
+  /* libvpx threads spin while they wait: at 640x360 two threads cost 20
+   * times the CPU of one on a busy two-core machine (measured). */
+  if ((guint64) width * height < 1280 * 720)
+    return 1;
+  return MIN (g_get_num_processors (), 4);
+}
+
+GstElement *
+lattice_video_encoder_make (const char *name,
+                            guint       width,
+                            guint       height,
+                            guint       framerate,
+                            guint       bitrate,
+                            gboolean    layered)
+{
+  GstElement *encoder = lattice_media_make_element ("vp8enc", name);
+
+  g_object_set (encoder,
+                "deadline", (gint64) 1,
+                "cpu-used", 8,
+                "threads", encoder_threads (width, height),
+                "keyframe-max-dist", (int) framerate * 3,
+                "lag-in-frames", 0,
+                /* Every peer's PLI reaches the encoder that peer receives
+                 * (tee forwards upstream events from all its src pads):
+                 * the encoder itself lets at most one forced keyframe
+                 * through per interval and delays, not drops, the others. */
+                "min-force-key-unit-interval", (guint64) LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS * GST_MSECOND,
+                NULL);
+  gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
+  gst_util_set_object_arg (G_OBJECT (encoder), "error-resilient", "default");
+  if (layered)
+    {
+      lattice_vp8_layers_configure (encoder);
+      lattice_vp8_layers_set_bitrate (encoder, bitrate);
+    }
+  else
+    g_object_set (encoder, "target-bitrate", (int) bitrate, NULL);
+  return encoder;
+}
+
+/* Benchmarks: the low layer's frames carry a stamp of their own, of the
+ * capture time the full frame was stamped with, in cells the size a
+ * reader of the smaller frame expects. */
+static GstPadProbeReturn
+restamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo video_info;
+  GstBuffer *buffer;
+
+  if (caps == NULL || !gst_video_info_from_caps (&video_info, caps))
+    return GST_PAD_PROBE_OK;
+  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  lattice_stamp_rewrite_buffer (buffer, &video_info);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstElement *
+make_tee (const char *name)
+{
+  GstElement *tee = lattice_media_make_element ("tee", name);
+
+  /* a layer nobody receives yet still encodes */
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  return tee;
+}
+
+static void
+build_low (LatticeVideoEncoders *self, GstBin *bin, GstElement *split,
+           guint width, guint height, guint framerate, gboolean stamp_time)
+{
+  GstElement *queue = lattice_media_make_element ("queue", NULL);
+  GstElement *scale = lattice_media_make_element ("videoscale", NULL);
+  GstElement *filter = lattice_media_make_element ("capsfilter", NULL);
+  g_autoptr(GstCaps) caps = NULL;
+
+  /* Behind, it drops frames rather than hold the full encoder up. */
+  g_object_set (queue, "leaky", 2 /* downstream */, "max-size-buffers", 2,
+                "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
+  caps = gst_caps_new_simple ("video/x-raw",
+                              "width", G_TYPE_INT, (int) (width / 2) & ~1,
+                              "height", G_TYPE_INT, (int) (height / 2) & ~1,
+                              "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  self->low_encoder = lattice_video_encoder_make ("video-encoder-low", width / 2, height / 2,
+                                                  framerate, self->low_nominal, TRUE);
+  self->low_tee = make_tee (LATTICE_MEDIA_VIDEO_LOW_TEE_NAME);
+  gst_bin_add_many (bin, queue, scale, filter, self->low_encoder, self->low_tee, NULL);
+  if (!gst_element_link (split, queue) ||
+      !gst_element_link_many (queue, scale, filter, self->low_encoder, self->low_tee, NULL))
+    g_critical ("Could not link the low-resolution encoder");
+  if (stamp_time)
+    lattice_media_add_probe (filter, "src", GST_PAD_PROBE_TYPE_BUFFER, restamp_frame, NULL);
+}
+
+LatticeVideoEncoders *
+lattice_video_encoders_new (GstBin     *bin,
+                            GstElement *upstream,
+                            guint       width,
+                            guint       height,
+                            guint       framerate,
+                            gboolean    stamp_time)
+{
+  LatticeVideoEncoders *self = g_new0 (LatticeVideoEncoders, 1);
+  GstElement *split = make_tee (NULL);
+
+  self->full_nominal = lattice_video_encoders_nominal_bitrate (width, height, framerate);
+  self->low_nominal = MAX (MIN_LOW_BITRATE, (guint) (self->full_nominal * LOW_SHARE));
+  self->full_bps = self->full_nominal;
+  self->low_bps = self->low_nominal;
+  self->full_encoder = lattice_video_encoder_make (LATTICE_MEDIA_VIDEO_ENCODER_NAME, width, height,
+                                                   framerate, self->full_nominal, TRUE);
+  self->full_tee = make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
+  gst_bin_add_many (bin, split, self->full_encoder, self->full_tee, NULL);
+  if (!gst_element_link (upstream, split) ||
+      !gst_element_link_many (split, self->full_encoder, self->full_tee, NULL))
+    g_critical ("Could not link the video encoder");
+  if (width >= 2 * LATTICE_STAMP_MIN_WIDTH && height >= 2 * LATTICE_STAMP_MIN_HEIGHT)
+    build_low (self, bin, split, width, height, framerate, stamp_time);
+  else
+    self->low_nominal = self->low_bps = 0;
+  return self;
+}
+
+void
+lattice_video_encoders_free (LatticeVideoEncoders *self)
+{
+  g_free (self);
+}
+
+GstElement *
+lattice_video_encoders_get_tee (LatticeVideoEncoders *self,
+                                gboolean              low)
+{
+  return low ? self->low_tee : self->full_tee;
+}
+
+GstElement *
+lattice_video_encoders_get_encoder (LatticeVideoEncoders *self,
+                                    gboolean              low)
+{
+  return low ? self->low_encoder : self->full_encoder;
+}
+
+void
+lattice_video_encoders_get_rates (LatticeVideoEncoders *self,
+                                  LatticeEncoderRates  *rates)
+{
+  rates->full_bps = self->full_bps;
+  rates->low_bps = self->low_bps;
+  rates->full_nominal_bps = self->full_nominal;
+}
+
+void
+lattice_video_encoders_get_bounds (LatticeVideoEncoders *self,
+                                   guint                *full_min,
+                                   guint                *low_min,
+                                   guint                *low_nominal)
+{
+  *full_min = (guint) (self->full_nominal * FULL_MIN_SHARE);
+  *low_min = (guint) (self->low_nominal * LOW_MIN_SHARE);
+  *low_nominal = self->low_nominal;
+}
+
+static gboolean
+differs (guint a, guint b)
+{
+  return ABS ((double) a - (double) b) > RATE_DEAD_BAND * MAX (a, b);
+}
+
+void
+lattice_video_encoders_set_rates (LatticeVideoEncoders *self,
+                                  guint                 full_bps,
+                                  guint                 low_bps)
+{
+  full_bps = CLAMP (full_bps, (guint) (self->full_nominal * FULL_MIN_SHARE), self->full_nominal);
+  /* back to nominal exactly, not to within the dead band of it */
+  if (differs (full_bps, self->full_bps) || (full_bps == self->full_nominal && self->full_bps != full_bps))
+    {
+      g_debug ("Full video layer at %u bit/s", full_bps);
+      self->full_bps = full_bps;
+      lattice_vp8_layers_set_bitrate (self->full_encoder, full_bps);
+    }
+  if (self->low_encoder == NULL)
+    return;
+  low_bps = CLAMP (low_bps, (guint) (self->low_nominal * LOW_MIN_SHARE), self->low_nominal);
+  if (differs (low_bps, self->low_bps) || (low_bps == self->low_nominal && self->low_bps != low_bps))
+    {
+      g_debug ("Low video layer at %u bit/s", low_bps);
+      self->low_bps = low_bps;
+      lattice_vp8_layers_set_bitrate (self->low_encoder, low_bps);
+    }
+}
