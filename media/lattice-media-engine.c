@@ -17,14 +17,29 @@
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
 #include "lattice-peer-connection-private.h"
+#include "lattice-peer-sender.h"
 #include "lattice-stamp.h"
+#include "lattice-test-source.h"
+#include "lattice-video-encoders.h"
 
 #define VIDEO_PAYLOAD 96
 #define AUDIO_PAYLOAD 111
-#define VIDEO_RTP_CAPS "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96"
+/* Video: NACK with retransmissions (webrtcbin adds the RTX payload type for
+ * a transceiver with do-nack), keyframe requests, and transport-wide
+ * congestion control, whose header extension the payloader writes. */
+#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define VIDEO_RTP_CAPS "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96," \
+                       "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true," \
+                       "rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-transport-cc=(boolean)true," \
+                       "extmap-3=(string)\"" TWCC_URI "\""
 #define AUDIO_RTP_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111"
-/* One forced keyframe per interval, whoever asks. */
-#define REFERENCE_BITRATE     800000  /* bit/s at 640x360@30 */
+/* Per-peer decisions (layers, encoder bitrates) every tick, statistics
+ * (loss, round trip) from webrtcbin every STATS_TICKS. */
+#define STATS_TICKS  (1000 / LATTICE_PEER_SENDER_TICK_MS)
+/* Opus's in-band FEC is tuned to the worst loss a peer reports, within
+ * these bounds (percent). */
+#define OPUS_MIN_LOSS_PERCENT  1
+#define OPUS_MAX_LOSS_PERCENT  30
 
 enum {
   PROP_0,
@@ -43,6 +58,7 @@ enum {
   PROP_SELF_VIEW_SINK,
   PROP_ECHO_CANCEL,
   PROP_STAMP_TIME,
+  PROP_TEST_PATTERN,
   N_PROPS
 };
 
@@ -58,22 +74,31 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* One local stream: source → … → valve → tee the peers draw from. */
+/* One local stream: source → … → valve → tee(s) the peers draw from. */
 typedef struct {
   GstElement *source;
   GstElement *after_source;  /* relinked when the device changes */
   GstElement *valve;         /* mute / video off */
-  GstElement *encoder;       /* shared encoder, NULL when encoding per peer */
-  GstElement *tee;           /* RTP, or raw when encoding per peer */
+  GstElement *encoder;       /* audio: the shared encoder; NULL when encoding per peer */
+  GstElement *tee;           /* audio: RTP; video: the full layer (VP8), or raw when encoding per peer */
+  GstElement *low_tee;       /* video: the low layer, if any */
 } LocalStream;
 
-/* What the engine keeps per peer: the tee pads feeding its bin. */
+/* The tee pads feeding a peer's bin. */
+enum {
+  TEE_VIDEO,
+  TEE_VIDEO_LOW,
+  TEE_AUDIO,
+  N_TEES
+};
+
+/* What the engine keeps per peer. */
 typedef struct {
-  LatticeMediaEngine *engine;
-  LatticePeerConnection        *peer;
-  GstPad             *video_pad;
-  GstPad             *audio_pad;
-  gint                pending;  /* tee pads still to unlink, atomic */
+  LatticeMediaEngine    *engine;
+  LatticePeerConnection *peer;
+  LatticePeerSender     *sender;  /* NULL with no video to send */
+  GstPad                *tee_pads[N_TEES];
+  gint                   pending;  /* tee pads still to unlink, atomic */
 } PeerLink;
 
 struct _LatticeMediaEngine {
@@ -94,6 +119,7 @@ struct _LatticeMediaEngine {
   gboolean            video_enabled;
   gboolean            echo_cancel;
   gboolean            stamp_time;
+  LatticeTestPattern  test_pattern;
   GstElement         *self_view_sink;
 
   char               *stun_server;
@@ -106,6 +132,10 @@ struct _LatticeMediaEngine {
   gboolean            running;
   LocalStream         video;
   LocalStream         audio;
+  LatticeVideoEncoders *encoders;  /* NULL when encoding per peer, or no video */
+  GSource            *tick_source;
+  guint               ticks;
+  guint               opus_loss_percent;
   GstElement         *echo_probe;  /* webrtcdsp's probe, lent to one peer's audio */
   GHashTable         *peers;  /* id → PeerLink */
   GSource            *trim_source;  /* hands freed heap back after a removal */
@@ -141,59 +171,16 @@ make_queue (gboolean leaky)
   return queue;
 }
 
-static int
-encoder_threads (LatticeMediaEngine *self)
-{
-  /* libvpx threads spin while they wait: at 640x360 two threads cost 20
-   * times the CPU of one on a busy two-core machine (measured). */
-  if ((guint64) self->width * self->height < 1280 * 720)
-    return 1;
-  return MIN (g_get_num_processors (), 4);
-}
-
-static GstElement *
-make_video_encoder (LatticeMediaEngine *self)
-{
-  GstElement *encoder = lattice_media_make_element ("vp8enc", LATTICE_MEDIA_VIDEO_ENCODER_NAME);
-  double scale = (double) self->width * self->height * self->framerate /
-                 (LATTICE_MEDIA_DEFAULT_WIDTH * LATTICE_MEDIA_DEFAULT_HEIGHT * LATTICE_MEDIA_DEFAULT_FRAMERATE);
-  int bitrate = CLAMP (REFERENCE_BITRATE * scale, 150000, 4000000);
-
-  g_object_set (encoder,
-                "deadline", (gint64) 1,
-                "cpu-used", 8,
-                "threads", encoder_threads (self),
-                "keyframe-max-dist", (int) self->framerate * 3,
-                "target-bitrate", bitrate,
-                "lag-in-frames", 0,
-                /* Every peer's PLI reaches this one encoder (tee forwards
-                 * upstream events from all its src pads): the encoder itself
-                 * lets at most one forced keyframe through per interval and
-                 * delays, not drops, the others. */
-                "min-force-key-unit-interval", (guint64) LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS * GST_MSECOND,
-                NULL);
-  gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
-  gst_util_set_object_arg (G_OBJECT (encoder), "error-resilient", "default");
-  return encoder;
-}
-
-static GstElement *
-make_video_payloader (void)
-{
-  GstElement *pay = lattice_media_make_element ("rtpvp8pay", LATTICE_MEDIA_VIDEO_PAYLOADER_NAME);
-
-  g_object_set (pay, "pt", VIDEO_PAYLOAD, NULL);
-  gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
-  return pay;
-}
-
 static GstElement *
 make_audio_encoder (void)
 {
   GstElement *encoder = lattice_media_make_element ("opusenc", "audio-encoder");
 
+  /* In-band FEC at the loss the peers report (see update_opus_loss()),
+   * and next to nothing sent in silence (DTX). */
   g_object_set (encoder, "bitrate", 32000, "frame-size", 20,
-                "inband-fec", TRUE, "packet-loss-percentage", 10, NULL);
+                "inband-fec", TRUE, "packet-loss-percentage", OPUS_MIN_LOSS_PERCENT,
+                "dtx", TRUE, NULL);
   gst_util_set_object_arg (G_OBJECT (encoder), "audio-type", "voice");
   return encoder;
 }
@@ -235,9 +222,8 @@ make_video_source (LatticeMediaEngine *self, GError **error)
 
   if (self->video_source == LATTICE_MEDIA_SOURCE_DEVICE)
     return find_device_element ("Video/Source", self->video_device, error);
-  source = lattice_media_make_element ("videotestsrc", NULL);
-  g_object_set (source, "is-live", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (source), "pattern", "ball");
+  /* as demanding to encode as a camera, unless the ball was asked for */
+  source = lattice_test_source_new (self->test_pattern);
   return source;
 }
 
@@ -288,7 +274,7 @@ stamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   /* videorate may push one buffer twice: draw on a copy then */
   buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
   GST_PAD_PROBE_INFO_DATA (info) = buffer;
-  lattice_stamp_write_buffer (buffer, &video_info, g_get_monotonic_time ());
+  lattice_stamp_mark_buffer (buffer, &video_info, g_get_monotonic_time ());
   return GST_PAD_PROBE_OK;
 }
 
@@ -337,7 +323,6 @@ build_video (LatticeMediaEngine *self, GError **error)
   self->video.source = source;
   self->video.after_source = convert;
   self->video.valve = make_valve (!self->video_enabled);
-  self->video.tee = make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
   {
     GstElement *capture[] = { source, convert, lattice_media_make_element ("videoscale", NULL),
                               rate, filter, raw_tee,
@@ -346,16 +331,17 @@ build_video (LatticeMediaEngine *self, GError **error)
   }
   if (self->encode_per_peer)
     {
-      GstElement *send[] = { self->video.valve, self->video.tee, NULL };
-      add_and_link (GST_BIN (self->pipeline), send + 1);
+      self->video.tee = make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
+      gst_bin_add (GST_BIN (self->pipeline), self->video.tee);
       gst_element_link (self->video.valve, self->video.tee);
     }
   else
     {
-      GstElement *send[] = { make_video_encoder (self), make_video_payloader (), self->video.tee, NULL };
-      self->video.encoder = send[0];
-      add_and_link (GST_BIN (self->pipeline), send);
-      gst_element_link (self->video.valve, send[0]);
+      self->encoders = lattice_video_encoders_new (GST_BIN (self->pipeline), self->video.valve,
+                                                   self->width, self->height, self->framerate,
+                                                   self->stamp_time);
+      self->video.tee = lattice_video_encoders_get_tee (self->encoders, FALSE);
+      self->video.low_tee = lattice_video_encoders_get_tee (self->encoders, TRUE);
     }
   if (self->self_view_sink != NULL)
     add_self_view (self, raw_tee);
@@ -435,8 +421,9 @@ peer_link_free (gpointer data)
 {
   PeerLink *link = data;
 
-  g_clear_object (&link->video_pad);
-  g_clear_object (&link->audio_pad);
+  for (guint i = 0; i < N_TEES; i++)
+    g_clear_object (&link->tee_pads[i]);
+  g_clear_pointer (&link->sender, lattice_peer_sender_free);
   g_clear_object (&link->peer);
   g_clear_object (&link->engine);
   g_free (link);
@@ -457,22 +444,30 @@ create_sink (LatticePeerConnection *peer, const char *kind, gpointer user_data)
   return sink;
 }
 
-/* The bin's branch for one local stream: queue [→ encoder → payloader] → webrtcbin. */
 static GstPad *
-build_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer, gboolean video)
+ghost_pad (GstBin *bin, GstElement *element, const char *name)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
+  GstPad *ghost = gst_ghost_pad_new (name, pad);
+
+  gst_element_add_pad (GST_ELEMENT (bin), ghost);
+  return ghost;
+}
+
+/* The bin's audio branch: queue [→ encoder → payloader] → webrtcbin. */
+static GstPad *
+build_audio_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer)
 {
   GstBin *bin = lattice_peer_connection_get_bin (peer);
-  g_autoptr(GstCaps) caps = gst_caps_from_string (video ? VIDEO_RTP_CAPS : AUDIO_RTP_CAPS);
+  g_autoptr(GstCaps) caps = gst_caps_from_string (AUDIO_RTP_CAPS);
   g_autoptr(GstPad) webrtc_pad = NULL;
-  g_autoptr(GstPad) queue_pad = NULL;
   GstElement *chain[4] = { make_queue (TRUE), NULL, NULL, NULL };
   GstElement *last = chain[0];
-  GstPad *ghost;
 
   if (self->encode_per_peer)
     {
-      chain[1] = video ? make_video_encoder (self) : make_audio_encoder ();
-      chain[2] = video ? make_video_payloader () : make_audio_payloader ();
+      chain[1] = make_audio_encoder ();
+      chain[2] = make_audio_payloader ();
       last = chain[2];
     }
   add_and_link (bin, chain);
@@ -481,44 +476,59 @@ build_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer, gboole
     g_autoptr(GstPad) last_pad = gst_element_get_static_pad (last, "src");
     gst_pad_link (last_pad, webrtc_pad);
   }
-  queue_pad = gst_element_get_static_pad (chain[0], "sink");
-  ghost = gst_ghost_pad_new (video ? "video_sink" : "audio_sink", queue_pad);
-  gst_element_add_pad (GST_ELEMENT (bin), ghost);
-  return ghost;
+  return ghost_pad (bin, chain[0], "audio_sink");
+}
+
+/* The bin's video branch, the sender's: the layer selector, or queue →
+ * encoder when encoding per peer; then the peer's own payloader. */
+static void
+build_video_send_branch (LatticeMediaEngine *self, PeerLink *link, GstPad **full_pad, GstPad **low_pad)
+{
+  GstBin *bin = lattice_peer_connection_get_bin (link->peer);
+  g_autoptr(GstCaps) caps = gst_caps_from_string (VIDEO_RTP_CAPS);
+  g_autoptr(GstPad) webrtc_pad = lattice_peer_connection_request_send_pad (link->peer, caps);
+  guint nominal = lattice_video_encoders_nominal_bitrate (self->width, self->height, self->framerate);
+
+  link->sender = lattice_peer_sender_new (lattice_peer_connection_get_id (link->peer), nominal);
+  *low_pad = NULL;
+  if (self->encode_per_peer)
+    *full_pad = lattice_peer_sender_build_per_peer (link->sender, bin, webrtc_pad,
+                                                    lattice_video_encoder_make (NULL, self->width, self->height,
+                                                                                self->framerate, nominal, FALSE));
+  else
+    lattice_peer_sender_build (link->sender, bin, webrtc_pad, self->video.low_tee != NULL, full_pad, low_pad);
 }
 
 static GstPad *
-link_tee (LocalStream *stream, GstPad *ghost)
+link_tee (GstElement *tee, GstPad *ghost)
 {
-  GstPad *tee_pad = gst_element_request_pad_simple (stream->tee, "src_%u");
+  GstPad *tee_pad = gst_element_request_pad_simple (tee, "src_%u");
 
   if (gst_pad_link (tee_pad, ghost) != GST_PAD_LINK_OK)
     g_critical ("Could not link %s to a peer", GST_PAD_NAME (tee_pad));
   return tee_pad;
 }
 
-static void
-request_keyframe (LatticeMediaEngine *self, LatticePeerConnection *peer)
+static PeerLink *
+find_link (LatticeMediaEngine *self, LatticePeerConnection *peer)
 {
-  g_autoptr(GstElement) encoder = NULL;
+  PeerLink *link = g_hash_table_lookup (self->peers, lattice_peer_connection_get_id (peer));
 
-  if (self->video.encoder != NULL)
-    encoder = gst_object_ref (self->video.encoder);
-  else if (self->video.tee != NULL)
-    encoder = gst_bin_get_by_name (lattice_peer_connection_get_bin (peer), LATTICE_MEDIA_VIDEO_ENCODER_NAME);
-  if (encoder == NULL)
-    return;
-  g_debug ("Forcing a keyframe for peer %s", lattice_peer_connection_get_id (peer));
-  gst_element_send_event (encoder,
-                          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+  return link != NULL && link->peer == peer ? link : NULL;
 }
 
 static void
 on_peer_state (LatticePeerConnection *peer, GParamSpec *pspec, gpointer user_data)
 {
+  PeerLink *link = find_link (LATTICE_MEDIA_ENGINE (user_data), peer);
+
   /* A new peer needs a keyframe now, not at the next periodic one. */
-  if (lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_CONNECTED)
-    request_keyframe (LATTICE_MEDIA_ENGINE (user_data), peer);
+  if (link != NULL && link->sender != NULL &&
+      lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_CONNECTED)
+    {
+      g_debug ("Forcing a keyframe for peer %s", lattice_peer_connection_get_id (peer));
+      lattice_peer_sender_request_keyframe (link->sender);
+    }
 }
 
 static LatticePeerConnection *
@@ -547,11 +557,12 @@ remove_bin (LatticeMediaEngine *self, PeerLink *link)
 {
   GstElement *bin = GST_ELEMENT (lattice_peer_connection_get_bin (link->peer));
 
+  GstElement *tees[N_TEES] = { self->video.tee, self->video.low_tee, self->audio.tee };
+
   /* The engine may have been stopped since the removal began. */
-  if (link->video_pad != NULL && self->video.tee != NULL)
-    gst_element_release_request_pad (self->video.tee, link->video_pad);
-  if (link->audio_pad != NULL && self->audio.tee != NULL)
-    gst_element_release_request_pad (self->audio.tee, link->audio_pad);
+  for (guint i = 0; i < N_TEES; i++)
+    if (link->tee_pads[i] != NULL && tees[i] != NULL)
+      gst_element_release_request_pad (tees[i], link->tee_pads[i]);
   /* Off the streaming threads: webrtcbin's shutdown joins its own threads. */
   gst_element_set_state (bin, GST_STATE_NULL);
   /* The echo probe goes back to the engine for the next peer. */
@@ -622,12 +633,12 @@ unlink_when_idle (GstPad *tee_pad, GstPadProbeInfo *info, gpointer user_data)
 static void
 start_removal (LatticeMediaEngine *self, PeerLink *link)
 {
-  GstPad *pads[] = { link->video_pad, link->audio_pad };
+  GstPad **pads = link->tee_pads;
 
   link->engine = g_object_ref (self);
   lattice_peer_connection_close (link->peer);
   g_atomic_int_set (&link->pending, 1);
-  for (guint i = 0; i < G_N_ELEMENTS (pads); i++)
+  for (guint i = 0; i < N_TEES; i++)
     if (pads[i] != NULL)
       {
         g_atomic_int_inc (&link->pending);
@@ -779,6 +790,127 @@ update_device (LatticeMediaEngine *self, gboolean video)
   swap_source (self, stream, source);
 }
 
+/* Adapting to each peer's link. */
+
+/* The encoders' bitrates follow what the peers need: each layer runs at
+ * what its fastest receiver's estimate allows, up to its nominal rate, so
+ * one slow peer never lowers what the others receive; only when every
+ * peer is slow does the full layer's bitrate come down (and the layer
+ * choice in lattice-peer-sender.c then moves a peer to a smaller layer
+ * before the full one would go below FULL_MIN_SHARE of its nominal rate). */
+static void
+update_encoder_rates (LatticeMediaEngine *self)
+{
+  LatticeEncoderRates rates;
+  GHashTableIter iter;
+  PeerLink *link;
+  guint full_min, low_min, low_nominal;
+  guint best_full = 0, best_low = 0;
+  gboolean any = FALSE;
+
+  if (self->encoders == NULL)
+    return;
+  lattice_video_encoders_get_rates (self->encoders, &rates);
+  lattice_video_encoders_get_bounds (self->encoders, &full_min, &low_min, &low_nominal);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+    {
+      guint estimate;
+
+      if (link->sender == NULL ||
+          lattice_peer_connection_get_state (link->peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
+        continue;
+      estimate = lattice_peer_sender_get_estimate (link->sender);
+      any = TRUE;
+      best_full = MAX (best_full, estimate);
+      if (!lattice_video_layer_is_full (lattice_peer_sender_get_layer (link->sender)))
+        best_low = MAX (best_low, estimate);
+    }
+  /* With nobody connected, the encoders wait at their nominal rates. */
+  if (!any)
+    best_full = best_low = G_MAXUINT;
+  if (best_low == 0)
+    best_low = low_nominal;
+  lattice_video_encoders_set_rates (self->encoders, best_full, best_low);
+}
+
+/* Opus's in-band FEC costs bits in proportion to the loss it is told to
+ * expect: the worst a peer reported, since one encoder serves them all. */
+static void
+update_opus_loss (LatticeMediaEngine *self)
+{
+  GHashTableIter iter;
+  PeerLink *link;
+  double worst = 0;
+  guint percent;
+
+  if (self->audio.encoder == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+    {
+      LatticePeerConnectionStats stats;
+
+      lattice_peer_connection_get_stats (link->peer, &stats);
+      worst = MAX (worst, stats.audio_loss_sent);
+    }
+  percent = CLAMP ((guint) (worst * 100 + 0.5), OPUS_MIN_LOSS_PERCENT, OPUS_MAX_LOSS_PERCENT);
+  if (percent == self->opus_loss_percent)
+    return;
+  self->opus_loss_percent = percent;
+  g_object_set (self->audio.encoder, "packet-loss-percentage", (int) percent, NULL);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  LatticeMediaEngine *self = data;
+  gboolean stats_due = ++self->ticks % STATS_TICKS == 0;
+  gint64 now = g_get_monotonic_time ();
+  LatticeEncoderRates rates = { 0, 0, 0 };
+  GHashTableIter iter;
+  PeerLink *link;
+
+  if (self->encoders != NULL)
+    lattice_video_encoders_get_rates (self->encoders, &rates);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+    {
+      LatticePeerConnectionStats stats;
+
+      if (stats_due)
+        lattice_peer_connection_query_stats (link->peer);
+      if (link->sender == NULL)
+        continue;
+      lattice_peer_connection_get_stats (link->peer, &stats);
+      if (stats.video_reports > 0)
+        lattice_peer_sender_on_receiver_report (link->sender, stats.video_loss_sent, stats.rtt_us);
+      lattice_peer_sender_tick (link->sender, now, &rates);
+    }
+  update_encoder_rates (self);
+  if (stats_due)
+    update_opus_loss (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_ticking (LatticeMediaEngine *self)
+{
+  self->tick_source = g_timeout_source_new (LATTICE_PEER_SENDER_TICK_MS);
+  g_source_set_callback (self->tick_source, tick_cb, self, NULL);
+  g_source_set_static_name (self->tick_source, "[lattice] media tick");
+  g_source_attach (self->tick_source, self->context);
+}
+
+static void
+stop_ticking (LatticeMediaEngine *self)
+{
+  if (self->tick_source == NULL)
+    return;
+  g_source_destroy (self->tick_source);
+  g_clear_pointer (&self->tick_source, g_source_unref);
+}
+
 /* GObject. */
 
 static void
@@ -803,6 +935,7 @@ lattice_media_engine_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_SELF_VIEW_SINK: g_value_set_object (value, self->self_view_sink); break;
     case PROP_ECHO_CANCEL: g_value_set_boolean (value, self->echo_cancel); break;
     case PROP_STAMP_TIME: g_value_set_boolean (value, self->stamp_time); break;
+    case PROP_TEST_PATTERN: g_value_set_enum (value, self->test_pattern); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -860,6 +993,7 @@ lattice_media_engine_set_property (GObject *object, guint prop_id, const GValue 
     case PROP_SELF_VIEW_SINK: set_self_view_sink (self, g_value_get_object (value)); break;
     case PROP_ECHO_CANCEL: set_uint (self, (guint *) &self->echo_cancel, g_value_get_boolean (value), prop_id); break;
     case PROP_STAMP_TIME: set_uint (self, (guint *) &self->stamp_time, g_value_get_boolean (value), prop_id); break;
+    case PROP_TEST_PATTERN: set_uint (self, (guint *) &self->test_pattern, g_value_get_enum (value), prop_id); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -875,6 +1009,7 @@ lattice_media_engine_dispose (GObject *object)
       gst_element_set_state (GST_ELEMENT (self->pipeline), GST_STATE_NULL);
       drop_all_peers (self, FALSE);
     }
+  stop_ticking (self);
   if (self->bus_source != NULL)
     g_source_destroy (self->bus_source);
   g_clear_pointer (&self->bus_source, g_source_unref);
@@ -984,6 +1119,9 @@ lattice_media_engine_class_init (LatticeMediaEngineClass *klass)
   properties[PROP_SELF_VIEW_SINK] = object_pspec ("self-view-sink", GST_TYPE_ELEMENT);
   properties[PROP_ECHO_CANCEL] = bool_pspec ("echo-cancel", FALSE);
   properties[PROP_STAMP_TIME] = bool_pspec ("stamp-time", FALSE);
+  properties[PROP_TEST_PATTERN] =
+    g_param_spec_enum ("test-pattern", NULL, NULL, LATTICE_TYPE_TEST_PATTERN, LATTICE_TEST_PATTERN_CAMERA,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   install_signals (object_class);
@@ -1059,6 +1197,7 @@ clear_pipeline (LatticeMediaEngine *self)
   for (GList *l = children; l != NULL; l = l->next)
     gst_bin_remove (GST_BIN (self->pipeline), l->data);
   g_clear_object (&self->echo_probe);
+  g_clear_pointer (&self->encoders, lattice_video_encoders_free);
   memset (&self->video, 0, sizeof self->video);
   memset (&self->audio, 0, sizeof self->audio);
 }
@@ -1091,6 +1230,7 @@ lattice_media_engine_start (LatticeMediaEngine  *self,
       return FALSE;
     }
   self->running = TRUE;
+  start_ticking (self);
   return TRUE;
 }
 
@@ -1105,6 +1245,7 @@ lattice_media_engine_stop (LatticeMediaEngine *self)
   drop_all_peers (self, TRUE);
   clear_pipeline (self);
   self->running = FALSE;
+  stop_ticking (self);
 }
 
 void
@@ -1129,19 +1270,27 @@ lattice_media_engine_set_relay_only (LatticeMediaEngine *self,
   self->relay_only = !!relay_only;
 }
 
-/* Returns the bin's ghost pad to feed from the stream's tee, if any. */
-static GstPad *
-connect_stream (LatticeMediaEngine *self, LatticePeerConnection *peer, gboolean video)
+/* Builds the peer's send branches; the ghost pads to feed from the tees in
+ * @ghosts. With nothing of a kind to send, it still receives that kind. */
+static void
+build_send_branches (LatticeMediaEngine *self, PeerLink *link, GstPad **ghosts)
 {
-  LocalStream *stream = video ? &self->video : &self->audio;
-  g_autoptr(GstCaps) caps = NULL;
+  if (self->video.tee != NULL)
+    build_video_send_branch (self, link, &ghosts[TEE_VIDEO], &ghosts[TEE_VIDEO_LOW]);
+  else
+    {
+      g_autoptr(GstCaps) caps = gst_caps_from_string (VIDEO_RTP_CAPS);
 
-  if (stream->tee != NULL)
-    return build_send_branch (self, peer, video);
-  /* Nothing to send, but still receive what the other side sends. */
-  caps = gst_caps_from_string (video ? VIDEO_RTP_CAPS : AUDIO_RTP_CAPS);
-  lattice_peer_connection_add_recv_only (peer, caps);
-  return NULL;
+      lattice_peer_connection_add_recv_only (link->peer, caps);
+    }
+  if (self->audio.tee != NULL)
+    ghosts[TEE_AUDIO] = build_audio_send_branch (self, link->peer);
+  else
+    {
+      g_autoptr(GstCaps) caps = gst_caps_from_string (AUDIO_RTP_CAPS);
+
+      lattice_peer_connection_add_recv_only (link->peer, caps);
+    }
 }
 
 LatticePeerConnection *
@@ -1149,8 +1298,9 @@ lattice_media_engine_add_peer (LatticeMediaEngine *self,
                                const char         *peer_id,
                                gboolean            offerer)
 {
+  GstElement *tees[N_TEES] = { self->video.tee, self->video.low_tee, self->audio.tee };
+  GstPad *ghosts[N_TEES] = { NULL, NULL, NULL };
   PeerLink *link;
-  GstPad *video_ghost, *audio_ghost;
   GstElement *bin;
 
   g_return_val_if_fail (LATTICE_IS_MEDIA_ENGINE (self), NULL);
@@ -1161,16 +1311,14 @@ lattice_media_engine_add_peer (LatticeMediaEngine *self,
   link = g_new0 (PeerLink, 1);
   link->peer = create_peer (self, peer_id, offerer);
   bin = GST_ELEMENT (lattice_peer_connection_get_bin (link->peer));
-  video_ghost = connect_stream (self, link->peer, TRUE);
-  audio_ghost = connect_stream (self, link->peer, FALSE);
+  build_send_branches (self, link, ghosts);
 
   /* Playing before linked: a tee must never push into a flushing branch. */
   gst_bin_add (GST_BIN (self->pipeline), bin);
   gst_element_sync_state_with_parent (bin);
-  if (video_ghost != NULL)
-    link->video_pad = link_tee (&self->video, video_ghost);
-  if (audio_ghost != NULL)
-    link->audio_pad = link_tee (&self->audio, audio_ghost);
+  for (guint i = 0; i < N_TEES; i++)
+    if (ghosts[i] != NULL)
+      link->tee_pads[i] = link_tee (tees[i], ghosts[i]);
 
   g_hash_table_insert (self->peers, g_strdup (peer_id), link);
   g_signal_connect_object (link->peer, "notify::state", G_CALLBACK (on_peer_state), self, 0);
@@ -1253,7 +1401,8 @@ request_keyframe_all (LatticeMediaEngine *self)
 
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
-    request_keyframe (self, link->peer);
+    if (link->sender != NULL)
+      lattice_peer_sender_request_keyframe (link->sender);
 }
 
 void
@@ -1280,6 +1429,35 @@ lattice_media_engine_get_video_enabled (LatticeMediaEngine *self)
 {
   g_return_val_if_fail (LATTICE_IS_MEDIA_ENGINE (self), FALSE);
   return self->video_enabled;
+}
+
+gboolean
+lattice_media_engine_get_sender_stats (LatticeMediaEngine     *self,
+                                       const char             *peer_id,
+                                       LatticePeerSenderStats *stats)
+{
+  PeerLink *link;
+
+  g_return_val_if_fail (LATTICE_IS_MEDIA_ENGINE (self), FALSE);
+  g_return_val_if_fail (peer_id != NULL && stats != NULL, FALSE);
+
+  link = g_hash_table_lookup (self->peers, peer_id);
+  if (link == NULL || link->sender == NULL)
+    return FALSE;
+  lattice_peer_sender_get_stats (link->sender, stats);
+  return TRUE;
+}
+
+void
+lattice_media_engine_get_encoder_rates (LatticeMediaEngine  *self,
+                                        LatticeEncoderRates *rates)
+{
+  g_return_if_fail (LATTICE_IS_MEDIA_ENGINE (self));
+  g_return_if_fail (rates != NULL);
+
+  memset (rates, 0, sizeof *rates);
+  if (self->encoders != NULL)
+    lattice_video_encoders_get_rates (self->encoders, rates);
 }
 
 GstPipeline *

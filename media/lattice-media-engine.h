@@ -18,6 +18,8 @@
 
 #include "lattice-media.h"
 #include "lattice-peer-connection.h"
+#include "lattice-peer-sender.h"
+#include "lattice-test-source.h"
 
 G_BEGIN_DECLS
 
@@ -33,7 +35,9 @@ G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_E
  * "audio-muted", "video-enabled" (change any time; no renegotiation),
  * "self-view-sink" (GstElement, optional), "echo-cancel",
  * "stamp-time" (benchmarks: draw the capture time into sent frames and
- * measure latency on received ones, see lattice_peer_connection_take_latency_samples()).
+ * measure latency on received ones, see lattice_peer_connection_take_latency_samples()),
+ * "test-pattern" (LatticeTestPattern: what a TEST video source shows; the
+ * default is as demanding to encode as a camera).
  *
  * Signals:
  *   GstElement *create-video-sink (const char *peer_id)  return a new sink or NULL (fakesink)
@@ -81,6 +85,16 @@ gboolean            lattice_media_engine_get_audio_muted   (LatticeMediaEngine *
 void                lattice_media_engine_set_video_enabled (LatticeMediaEngine *self,
                                                             gboolean            enabled);
 gboolean            lattice_media_engine_get_video_enabled (LatticeMediaEngine *self);
+
+/* What the engine sends @peer_id's connection: its bandwidth estimate, the
+ * video layer it gets (lattice-peer-sender.h). FALSE when no video is sent
+ * to it. */
+gboolean            lattice_media_engine_get_sender_stats (LatticeMediaEngine     *self,
+                                                           const char             *peer_id,
+                                                           LatticePeerSenderStats *stats);
+/* The encoders' bitrates now (bit/s; 0 where there is no such encoder). */
+void                lattice_media_engine_get_encoder_rates (LatticeMediaEngine  *self,
+                                                            LatticeEncoderRates *rates);
 
 /* For tests and benchmarks. */
 GstPipeline        *lattice_media_engine_get_pipeline (LatticeMediaEngine  *self);

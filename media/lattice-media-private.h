@@ -46,8 +46,8 @@ gulong      lattice_media_add_probe    (GstElement          *element,
 
 /* Names of the engine's elements, for tests. */
 #define LATTICE_MEDIA_VIDEO_ENCODER_NAME "video-encoder"
-#define LATTICE_MEDIA_VIDEO_PAYLOADER_NAME "video-payloader"
-#define LATTICE_MEDIA_VIDEO_TEE_NAME "video-tee"  /* RTP, or raw when encoding per peer */
+#define LATTICE_MEDIA_VIDEO_TEE_NAME "video-tee"  /* the full layer (VP8), or raw when encoding per peer */
+#define LATTICE_MEDIA_VIDEO_LOW_TEE_NAME "video-low-tee"
 #define LATTICE_MEDIA_AUDIO_TEE_NAME "audio-tee"
 
 G_END_DECLS

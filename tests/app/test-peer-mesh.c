@@ -79,7 +79,8 @@ assert_encoded_once (LatticeTestProc *proc)
 
   g_assert_true (lattice_test_wait (stats_have_encoders, proc, 10));
   encoders = json_object_get_object_member (lattice_test_proc_last_event (proc, "stats"), "encoders");
-  g_assert_cmpint (json_object_get_int_member (encoders, "video"), ==, 1);
+  /* one encoder per video layer (full and low resolution), not per peer */
+  g_assert_cmpint (json_object_get_int_member (encoders, "video"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (encoders, "audio"), ==, 1);
 }
 

@@ -210,9 +210,10 @@ test_remove_peer (Fixture *f, gconstpointer data)
   g_assert_true (media_test_wait_for (all_gone, &w, 30));
   g_assert_true (removed == f->b_on_a);  /* compared, not used: it is gone */
 
-  /* A keeps its local pipeline: a new peer still gets the shared encoders. */
+  /* A keeps its local pipeline: a new peer still gets the shared encoders,
+   * one per video layer (full and low resolution). */
   lattice_media_engine_count_encoders (f->a, &n_video, &n_audio);
-  g_assert_cmpuint (n_video, ==, 1);
+  g_assert_cmpuint (n_video, ==, 2);
   g_assert_cmpuint (n_audio, ==, 1);
   g_assert_cmpint (gst_element_get_state (GST_ELEMENT (lattice_media_engine_get_pipeline (f->a)),
                                           NULL, NULL, 0), ==, GST_STATE_CHANGE_SUCCESS);
