@@ -170,7 +170,9 @@ on_rebuild_due (gpointer data)
       g_free (key);
       g_source_unref (source);
     }
-  if (self->state != LATTICE_CALL_STATE_IN_CALL && self->state != LATTICE_CALL_STATE_RECONNECTING)
+  /* Without signaling an offer goes nowhere, and the connection would wait
+   * out its connect timeout: the rejoin offers again instead. */
+  if (self->state != LATTICE_CALL_STATE_IN_CALL)
     return G_SOURCE_REMOVE;
   if (find_participant (self, id, NULL) &&
       (peer == NULL || lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_FAILED))
@@ -538,8 +540,10 @@ on_client_joined (LatticeSignalingClient *client,
         g_signal_emit (self, signals[SIGNAL_PARTICIPANT_JOINED], 0,
                        lattice_call_lookup (self, info->id));
       peer = lattice_media_engine_lookup_peer (self->engine, info->id);
-      /* a connection that survived the outage stays as it is */
-      if (peer == NULL || lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_FAILED)
+      /* A connection that survived the outage stays as it is; one that
+       * failed meanwhile, or was being set up when the server went (its
+       * offer, answer or candidates may be lost), starts again now. */
+      if (peer == NULL || lattice_peer_connection_get_state (peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
         offer_to (self, info->id);
     }
 
