@@ -224,8 +224,57 @@ add_latency (JsonBuilder *builder,
 }
 
 static void
-add_peer_stats (Peer        *self,
-                JsonBuilder *builder,
+add_double (JsonBuilder *builder,
+            const char  *member,
+            double       value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_double_value (builder, value);
+}
+
+/* What this end sends the peer: its estimate of the link, the layer. */
+static void
+add_send_stats (JsonBuilder *builder,
+                Peer        *self,
+                const char  *id)
+{
+  LatticeMediaEngine *engine = lattice_call_get_engine (self->call);
+  LatticePeerSenderStats send;
+
+  if (!lattice_media_engine_get_sender_stats (engine, id, &send))
+    return;
+  json_builder_set_member_name (builder, "send");
+  json_builder_begin_object (builder);
+  add_int (builder, "estimate", send.estimate_bps);
+  add_int (builder, "acked", send.acked_bps);
+  add_string (builder, "layer", lattice_video_layer_to_string (send.layer));
+  add_string (builder, "target", lattice_video_layer_to_string (send.target));
+  add_int (builder, "bytes", send.sent_bytes);
+  json_builder_end_object (builder);
+}
+
+/* Loss, round trip, repairs: RTCP's view of the connection. */
+static void
+add_rtcp_stats (JsonBuilder                      *builder,
+                const LatticePeerConnectionStats *stats)
+{
+  json_builder_set_member_name (builder, "rtcp");
+  json_builder_begin_object (builder);
+  add_double (builder, "lossSent", stats->video_reports > 0 ? stats->video_loss_sent * 100 : 0);
+  add_double (builder, "lossReceived", stats->video_loss_received * 100);
+  add_double (builder, "rtt", stats->rtt_us / 1000.0);
+  add_int (builder, "nacksSent", stats->nacks_sent);
+  add_int (builder, "nacksReceived", stats->nacks_received);
+  add_int (builder, "retransmitted", stats->retransmitted);
+  add_int (builder, "repaired", stats->repaired);
+  add_int (builder, "keyframeRequestsSent", stats->keyframe_requests_sent);
+  add_int (builder, "keyframeRequestsReceived", stats->keyframe_requests_received);
+  json_builder_end_object (builder);
+}
+
+static void
+add_peer_stats (Peer                  *self,
+                JsonBuilder           *builder,
                 LatticePeerConnection *peer)
 {
   LatticePeerConnectionStats stats;
@@ -242,16 +291,22 @@ add_peer_stats (Peer        *self,
   json_builder_begin_object (builder);
   add_int (builder, "frames", stats.video_frames);
   add_int (builder, "bytes", stats.video_bytes);
-  json_builder_set_member_name (builder, "fps");
-  json_builder_add_double_value (builder, stats.video_fps);
+  add_double (builder, "fps", stats.video_fps);
+  /* the size that arrives tells which of the sender's layers it is */
+  add_int (builder, "width", stats.video_width);
+  add_int (builder, "height", stats.video_height);
+  add_int (builder, "heldBack", stats.frames_held_back);
+  if (self->stamp_time)
+    add_int (builder, "stamped", stats.stamped_frames);
   json_builder_end_object (builder);
   json_builder_set_member_name (builder, "audio");
   json_builder_begin_object (builder);
   add_int (builder, "buffers", stats.audio_buffers);
   add_int (builder, "bytes", stats.audio_bytes);
-  json_builder_set_member_name (builder, "rate");
-  json_builder_add_double_value (builder, stats.audio_rate);
+  add_double (builder, "rate", stats.audio_rate);
   json_builder_end_object (builder);
+  add_send_stats (builder, self, id);
+  add_rtcp_stats (builder, &stats);
   if (self->stamp_time)
     add_latency (builder, peer);
   json_builder_end_object (builder);
@@ -264,6 +319,7 @@ on_stats_tick (gpointer user_data)
   LatticeMediaEngine *engine = lattice_call_get_engine (self->call);
   g_autoptr(GList) peers = lattice_media_engine_get_peers (engine);
   JsonBuilder *builder = begin_event ("stats");
+  LatticeEncoderRates rates;
   guint n_video, n_audio;
 
   json_builder_set_member_name (builder, "peers");
@@ -272,10 +328,14 @@ on_stats_tick (gpointer user_data)
     add_peer_stats (self, builder, l->data);
   json_builder_end_array (builder);
   lattice_media_engine_count_encoders (engine, &n_video, &n_audio);
+  lattice_media_engine_get_encoder_rates (engine, &rates);
   json_builder_set_member_name (builder, "encoders");
   json_builder_begin_object (builder);
   add_int (builder, "video", n_video);
   add_int (builder, "audio", n_audio);
+  /* the bitrates the shared video encoders run at: full and low layer */
+  add_int (builder, "fullBitrate", rates.full_bps);
+  add_int (builder, "lowBitrate", rates.low_bps);
   json_builder_end_object (builder);
   end_event (builder);
   return G_SOURCE_CONTINUE;
@@ -395,6 +455,24 @@ parse_source (const char          *value,
   return TRUE;
 }
 
+/* --video: "test" is the synthetic camera; "ball", the old bouncing ball,
+ * far cheaper to encode, stays as an explicit choice. */
+static gboolean
+parse_video_source (const char          *value,
+                    LatticeMediaSource  *source,
+                    LatticeTestPattern  *pattern,
+                    GError             **error)
+{
+  *pattern = LATTICE_TEST_PATTERN_CAMERA;
+  if (g_strcmp0 (value, "ball") == 0)
+    {
+      *source = LATTICE_MEDIA_SOURCE_TEST;
+      *pattern = LATTICE_TEST_PATTERN_BALL;
+      return TRUE;
+    }
+  return parse_source (value, "camera", source, error);
+}
+
 static gboolean
 parse_size (const char  *value,
             int         *width,
@@ -418,11 +496,12 @@ create_engine (const Options  *options,
                GError        **error)
 {
   LatticeMediaSource video, audio;
+  LatticeTestPattern pattern;
   int width = LATTICE_MEDIA_DEFAULT_WIDTH;
   int height = LATTICE_MEDIA_DEFAULT_HEIGHT;
   LatticeMediaEngine *engine;
 
-  if (!parse_source (options->video, "camera", &video, error) ||
+  if (!parse_video_source (options->video, &video, &pattern, error) ||
       !parse_source (options->audio, "mic", &audio, error) ||
       !parse_size (options->size, &width, &height, error))
     return NULL;
@@ -441,6 +520,7 @@ create_engine (const Options  *options,
                 "latency", options->latency,
                 "encode-per-peer", options->encode_per_peer,
                 "stamp-time", options->stamp_time,
+                "test-pattern", pattern,
                 NULL);
   lattice_media_engine_set_relay_only (engine, options->relay_only);
   g_object_set (engine, "audio-muted", options->muted, "video-enabled", !options->video_off, NULL);
@@ -456,7 +536,7 @@ parse_options (int       *argc,
   const GOptionEntry entries[] = {
     { "name", 'n', 0, G_OPTION_ARG_STRING, &options->name, N_("Display name"), N_("NAME") },
     { "password", 'p', 0, G_OPTION_ARG_STRING, &options->password, N_("Room password"), N_("PASSWORD") },
-    { "video", 0, 0, G_OPTION_ARG_STRING, &options->video, N_("Video source: test, camera or none (default: test)"), N_("SOURCE") },
+    { "video", 0, 0, G_OPTION_ARG_STRING, &options->video, N_("Video source: test, ball, camera or none (default: test)"), N_("SOURCE") },
     { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio, N_("Audio source: test, mic or none (default: test)"), N_("SOURCE") },
     { "size", 0, 0, G_OPTION_ARG_STRING, &options->size, N_("Video size (default: 640x360)"), N_("WxH") },
     { "fps", 0, 0, G_OPTION_ARG_INT, &options->fps, N_("Video frame rate (default: 30)"), N_("N") },
