@@ -880,7 +880,9 @@ tick_cb (gpointer data)
 
       if (stats_due)
         lattice_peer_connection_query_stats (link->peer);
-      if (link->sender == NULL)
+      /* nothing to decide on before feedback can come */
+      if (link->sender == NULL ||
+          lattice_peer_connection_get_state (link->peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
         continue;
       lattice_peer_connection_get_stats (link->peer, &stats);
       if (stats.video_reports > 0)
@@ -1446,6 +1448,21 @@ lattice_media_engine_get_sender_stats (LatticeMediaEngine     *self,
     return FALSE;
   lattice_peer_sender_get_stats (link->sender, stats);
   return TRUE;
+}
+
+void
+lattice_media_engine_set_peer_max_layer (LatticeMediaEngine *self,
+                                         const char         *peer_id,
+                                         LatticeVideoLayer   layer)
+{
+  PeerLink *link;
+
+  g_return_if_fail (LATTICE_IS_MEDIA_ENGINE (self));
+  g_return_if_fail (peer_id != NULL);
+
+  link = g_hash_table_lookup (self->peers, peer_id);
+  if (link != NULL && link->sender != NULL)
+    lattice_peer_sender_set_max_layer (link->sender, layer);
 }
 
 void

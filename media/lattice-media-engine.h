@@ -92,6 +92,11 @@ gboolean            lattice_media_engine_get_video_enabled (LatticeMediaEngine *
 gboolean            lattice_media_engine_get_sender_stats (LatticeMediaEngine     *self,
                                                            const char             *peer_id,
                                                            LatticePeerSenderStats *stats);
+/* The most @peer_id's connection is sent, whatever its link allows (a
+ * receiver that shows the video small, or not at all). */
+void                lattice_media_engine_set_peer_max_layer (LatticeMediaEngine *self,
+                                                             const char         *peer_id,
+                                                             LatticeVideoLayer   layer);
 /* The encoders' bitrates now (bit/s; 0 where there is no such encoder). */
 void                lattice_media_engine_get_encoder_rates (LatticeMediaEngine  *self,
                                                             LatticeEncoderRates *rates);

@@ -52,6 +52,8 @@ struct _LatticePeerSender {
   gboolean           with_low;
 
   /* Layer choice; main context. */
+  LatticeVideoLayer  max_layer;    /* the most the receiver wants */
+  gboolean           receiver_capped; /* the layer is below the estimate's for the receiver's sake */
   LatticeVideoLayer  layer;
   gint64             up_since_us;  /* when the estimate first allowed a higher layer, or 0 */
   gint64             last_down_us;
@@ -68,10 +70,13 @@ lattice_peer_sender_new (const char *peer_id,
   self->peer_id = g_strdup (peer_id);
   self->nominal_bps = MAX (nominal_bps, MIN_ESTIMATE_BPS);
   g_mutex_init (&self->lock);
-  self->bwe = lattice_bwe_new (self->nominal_bps, MIN_ESTIMATE_BPS,
+  /* Start where the full layer fits: a slower link shows within a second
+   * or two, and every peer meanwhile gets the picture it would get anyway. */
+  self->bwe = lattice_bwe_new ((guint) (self->nominal_bps * MAX_OVER_NOMINAL), MIN_ESTIMATE_BPS,
                                (guint) (self->nominal_bps * MAX_OVER_NOMINAL));
   self->rtt_us = -1;
   self->layer = LATTICE_VIDEO_LAYER_FULL;
+  self->max_layer = LATTICE_VIDEO_LAYER_LAST;
   self->no_video_retry_us = NO_VIDEO_RETRY_US;
   return self;
 }
@@ -312,16 +317,22 @@ set_layer (LatticePeerSender *self, LatticeVideoLayer layer, gint64 now_us)
 static void
 choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates *rates, guint estimate)
 {
-  LatticeVideoLayer best = affordable_layer (rates, estimate);
+  LatticeVideoLayer best = MIN (affordable_layer (rates, estimate), self->max_layer);
 
   if (rates->full_bps == 0)
     return;
+  /* what the receiver does not want is not probed for either */
+  if (self->max_layer == LATTICE_VIDEO_LAYER_NONE)
+    {
+      set_layer (self, LATTICE_VIDEO_LAYER_NONE, now_us);
+      return;
+    }
   if (best < self->layer)
     {
       set_layer (self, best, now_us);
       return;
     }
-  if (self->layer == LATTICE_VIDEO_LAYER_NONE)
+  if (self->layer == LATTICE_VIDEO_LAYER_NONE && best == LATTICE_VIDEO_LAYER_NONE)
     {
       /* no video, no feedback to say things got better: try now and then */
       if (now_us - self->no_video_since_us >= self->no_video_retry_us)
@@ -334,6 +345,14 @@ choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates 
   if (best == self->layer)
     {
       self->up_since_us = 0;
+      return;
+    }
+  /* The estimate was made at a higher layer the receiver no longer
+   * wanted: back to what it allows at once, as when a tile grows. */
+  if (self->receiver_capped)
+    {
+      self->receiver_capped = FALSE;
+      set_layer (self, best, now_us);
       return;
     }
   if (self->up_since_us == 0)
@@ -374,6 +393,20 @@ lattice_peer_sender_tick (LatticePeerSender         *self,
     choose_layer (self, now_us, rates, estimate);
   else if (self->encoder != NULL)
     follow_estimate (self, estimate);
+}
+
+void
+lattice_peer_sender_set_max_layer (LatticePeerSender *self,
+                                   LatticeVideoLayer  layer)
+{
+  self->max_layer = MIN (layer, LATTICE_VIDEO_LAYER_LAST);
+  if (self->selector != NULL && self->layer > self->max_layer)
+    {
+      set_layer (self, self->max_layer, g_get_monotonic_time ());
+      self->receiver_capped = TRUE;
+      /* not a congestion step: going back up needs no wait */
+      self->last_down_us = 0;
+    }
 }
 
 void

@@ -49,8 +49,7 @@ typedef struct {
   guint64           feedback_reports;
 } LatticePeerSenderStats;
 
-/* @per_peer_encoder: build @encoder_factory-less chains for encode-per-peer
- * (the caller passes the encoder it made, already configured). */
+/* @nominal_bps: what the full layer needs, where the estimate starts. */
 LatticePeerSender *lattice_peer_sender_new     (const char          *peer_id,
                                                 guint                nominal_bps);
 void               lattice_peer_sender_free    (LatticePeerSender   *self);
@@ -81,6 +80,10 @@ void               lattice_peer_sender_on_receiver_report (LatticePeerSender *se
 void               lattice_peer_sender_tick    (LatticePeerSender         *self,
                                                 gint64                     now_us,
                                                 const LatticeEncoderRates *rates);
+/* The most the receiver wants (its tile is small, or hidden): the layer
+ * never goes above it, whatever the link allows. */
+void               lattice_peer_sender_set_max_layer (LatticePeerSender *self,
+                                                      LatticeVideoLayer  layer);
 /* The peer connection just connected (or the video came back): a keyframe. */
 void               lattice_peer_sender_request_keyframe (LatticePeerSender *self);
 
