@@ -24,7 +24,8 @@
  *       {"event":"ok"}, or {"event":"error","message":…} changing nothing;
  *       what is not named keeps its value
  *   stats
- *       {"event":"stats","ports":[{"port":…,"up":{"frames":…,…},"down":{…}}]}
+ *       {"event":"stats","cpu_ms":…,"ports":[{"port":…,"up":{…},"down":{…}}]}, each
+ *       direction with its settings and counters (Direction below)
  *
  * It prints {"event":"ready"} once every port is open, and exits with 0 when
  * stdin closes, so it never outlives the test that feeds it.
@@ -49,8 +50,8 @@
 
 #include <gio/gio.h>
 
-/* Largest frame read: a veth's MTU goes up to 65535. A longer one is cut,
- * and counted as bad rather than forwarded cut. */
+/* Largest frame read: a veth's MTU goes up to 65535. A longer one (none
+ * should come) would be cut, and is counted as bad rather than forwarded. */
 #define FRAME_MAX        (65536 + ETH_HLEN)
 /* What one direction holds back at most: at 10 Mbit/s, a 25 s delay. */
 #define QUEUE_BYTES_MAX  (32 * 1024 * 1024)
@@ -447,7 +448,9 @@ direction_offer (Switch    *sw,
       due += g_rand_int_range (dir->rand, -jitter_us, jitter_us + 1);
     }
   /* never before a frame that entered earlier: a jitter that reorders
-   * would be a different impairment, and a rare one on real links */
+   * would be a different impairment, and a rare one on real links. One
+   * drawn to overtake leaves just after the one ahead instead, so frames
+   * closer together than the jitter get delays that lean to its top. */
   if (dir->tail != NULL)
     due = MAX (due, dir->tail->due_us);
   if (dir->head == NULL && due <= now)
@@ -673,8 +676,14 @@ static void
 append_direction (GString         *json,
                   const Direction *dir)
 {
-  g_string_append_printf (json, "{\"frames\":%" G_GUINT64_FORMAT ",\"dropped\":%" G_GUINT64_FORMAT
+  char loss[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (json, "{\"loss\":%s,\"delay\":%u,\"jitter\":%u,\"blackout\":%s,"
+                          "\"frames\":%" G_GUINT64_FORMAT ",\"dropped\":%" G_GUINT64_FORMAT
                           ",\"overflow\":%" G_GUINT64_FORMAT ",\"queued\":%u",
+                          g_ascii_dtostr (loss, sizeof loss, dir->impairment.loss_percent),
+                          dir->impairment.delay_ms, dir->impairment.jitter_ms,
+                          dir->impairment.blackout ? "true" : "false",
                           dir->frames, dir->dropped, dir->overflow, dir->queued);
 }
 
