@@ -158,8 +158,9 @@ lattice_test_session_bus_start (const char  *name,
 }
 
 static LatticeTestProc *
-proc_start (const char *name,
-            GPtrArray  *argv)
+proc_start_with_flags (const char       *name,
+                       GPtrArray        *argv,
+                       GSubprocessFlags  stdin_flags)
 {
   /* the same process, run inside a network namespace: "ip netns exec"
    * execs it, so it keeps this test as its parent (and its death signal) */
@@ -181,7 +182,8 @@ proc_start (const char *name,
   self->cancellable = g_cancellable_new ();
 
   g_ptr_array_add (argv, NULL);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                       stdin_flags);
   /* criticals abort the child, which then fails the exit-status checks */
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
@@ -194,6 +196,13 @@ proc_start (const char *name,
   read_next_line (self, self->err);
   g_subprocess_wait_async (self->process, self->cancellable, on_exited, self);
   return self;
+}
+
+static LatticeTestProc *
+proc_start (const char *name,
+            GPtrArray  *argv)
+{
+  return proc_start_with_flags (name, argv, G_SUBPROCESS_FLAGS_NONE);
 }
 
 static void
@@ -281,6 +290,41 @@ lattice_test_proc_start (const char        *name,
 
   add_args (args, argv);
   return proc_start (name, args);
+}
+
+LatticeTestProc *
+lattice_test_proc_start_with_stdin (const char        *name,
+                                    const char *const *argv)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+
+  /* a write to a process that died fails with EPIPE, and the test says
+   * so, rather than the test dying of SIGPIPE without a word */
+  signal (SIGPIPE, SIG_IGN);
+  add_args (args, argv);
+  return proc_start_with_flags (name, args, G_SUBPROCESS_FLAGS_STDIN_PIPE);
+}
+
+void
+lattice_test_proc_write_line (LatticeTestProc *self,
+                              const char      *line)
+{
+  GOutputStream *in = g_subprocess_get_stdin_pipe (self->process);
+  g_autofree char *text = g_strconcat (line, "\n", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (in);
+  if (!g_output_stream_write_all (in, text, strlen (text), NULL, NULL, &error))
+    g_error ("writing to %s: %s (its stderr:\n%s)", self->name, error->message, self->stderr_text->str);
+}
+
+void
+lattice_test_proc_close_stdin (LatticeTestProc *self)
+{
+  GOutputStream *in = g_subprocess_get_stdin_pipe (self->process);
+
+  g_assert_nonnull (in);
+  g_output_stream_close (in, NULL, NULL);
 }
 
 guint

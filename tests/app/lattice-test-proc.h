@@ -46,6 +46,15 @@ LatticeTestProc *lattice_test_peer_join_in    (const char        *netns,
  * lines that are JSON objects become its events. */
 LatticeTestProc *lattice_test_proc_start      (const char        *name,
                                                const char *const *argv);
+/* The same, with a pipe to its stdin: lines for it go through
+ * lattice_test_proc_write_line(); lattice_test_proc_close_stdin() gives
+ * it end of file. (Its stdin closes too when the test dies.) */
+LatticeTestProc *lattice_test_proc_start_with_stdin (const char        *name,
+                                                     const char *const *argv);
+/* Writes @line and a newline; fails the test if the process is gone. */
+void             lattice_test_proc_write_line (LatticeTestProc *proc,
+                                               const char      *line);
+void             lattice_test_proc_close_stdin (LatticeTestProc *proc);
 /* Starts a private session bus (dbus-daemon with no service directories,
  * so nothing is activated that would outlive the test), its config kept
  * as LATTICE_BUILDDIR/tests/@name.conf; its address in *address. NULL
