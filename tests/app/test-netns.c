@@ -17,11 +17,11 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lattice-test-net.h"
 #include "lattice-test-proc.h"
 
 #define OUTAGE_MS        10000  /* LATTICE_TEST_OUTAGE_MS for a longer soak */
@@ -35,146 +35,6 @@ typedef struct {
 
 static Net net;
 
-static gboolean
-run_argv (const char *const *argv,
-          GError           **error)
-{
-  g_autofree char *err = NULL;
-  int status;
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, error))
-    return FALSE;
-  if (!g_spawn_check_wait_status (status, error))
-    {
-      g_prefix_error (error, "%s %s: %s: ", argv[0], argv[1], g_strstrip (err));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Runs "ip ARGS…"; the test fails if it does. */
-static void
-ip (const char *first,
-    ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) "ip");
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  run_argv ((const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-}
-
-/* Writes @value to /proc/sys/@key inside @ns. */
-static void
-ns_sysctl (const char *ns,
-           const char *key,
-           const char *value)
-{
-  g_autofree char *script = g_strdup_printf ("echo %s > /proc/sys/%s", value, key);
-  g_autoptr(GError) error = NULL;
-
-  run_argv ((const char *const[]) { "ip", "netns", "exec", ns, "sh", "-c", script, NULL }, &error);
-  g_assert_no_error (error);
-}
-
-/* Namespaces left by runs that died before their guard could act (it
- * cannot when the whole machine stops): "lattice-PID-x" of a dead PID. */
-static void
-delete_stale_namespaces (void)
-{
-  g_autofree char *out = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  if (!g_spawn_command_line_sync ("ip netns list", &out, NULL, NULL, NULL) || out == NULL)
-    return;
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) words = g_strsplit (lines[i], " ", 2);
-      const char *digits;
-      char *end = NULL;
-      guint64 pid;
-
-      if (words[0] == NULL || !g_str_has_prefix (words[0], "lattice-"))
-        continue;
-      digits = words[0] + strlen ("lattice-");
-      pid = g_ascii_strtoull (digits, &end, 10);
-      if (end == digits || *end != '-' || pid == 0 || pid > G_MAXINT)
-        continue;
-      if (kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
-        continue;
-      g_test_message ("deleting the stale namespace %s", words[0]);
-      run_argv ((const char *const[]) { "ip", "netns", "delete", words[0], NULL }, NULL);
-    }
-}
-
-static void
-new_session (gpointer user_data)
-{
-  setsid ();
-}
-
-/* A shell that waits for this process to die (its stdin closes then,
- * however it dies) and deletes the namespaces: in its own session, so
- * that a test runner killing the group does not take it along. */
-static GSubprocess *
-start_guard (void)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
-  g_autofree char *script = g_strdup_printf ("cat >/dev/null; "
-                                             "ip netns delete %s 2>/dev/null; "
-                                             "ip netns delete %s 2>/dev/null; "
-                                             "ip netns delete %s 2>/dev/null; exit 0",
-                                             net.a, net.b, net.r);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *guard;
-
-  g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
-  guard = g_subprocess_launcher_spawn (launcher, &error, "sh", "-c", script, NULL);
-  g_assert_no_error (error);
-  return guard;
-}
-
-/* Whether namespaces can be made here at all. */
-static gboolean
-can_make_namespaces (char **why)
-{
-  g_autofree char *probe = g_strdup_printf ("%s-probe", net.prefix);
-  g_autoptr(GError) error = NULL;
-
-  if (g_find_program_in_path ("ip") == NULL)
-    {
-      *why = g_strdup ("iproute2's ip is not installed");
-      return FALSE;
-    }
-  if (!run_argv ((const char *const[]) { "ip", "netns", "add", probe, NULL }, &error))
-    {
-      *why = g_strdup_printf ("cannot create a network namespace (%s)", error->message);
-      return FALSE;
-    }
-  run_argv ((const char *const[]) { "ip", "netns", "delete", probe, NULL }, NULL);
-  return TRUE;
-}
-
-static void
-add_namespace (const char *ns)
-{
-  ip ("netns", "add", ns, NULL);
-  ip ("-n", ns, "link", "set", "lo", "up", NULL);
-  /* IPv4 only: no link-local IPv6 candidates beside the routed ones */
-  ns_sysctl (ns, "net/ipv6/conf/all/disable_ipv6", "1");
-  ns_sysctl (ns, "net/ipv6/conf/default/disable_ipv6", "1");
-}
-
 /* Joins @ns to R by a veth pair: "eth0" @address/24 there, @router_if
  * @router_address/24 in R, with R as the default route. */
 static void
@@ -187,53 +47,33 @@ link_to_router (const char *ns,
   g_autofree char *cidr = g_strdup_printf ("%s/24", address);
 
   /* made in R, so no name is ever taken in the host's namespace */
-  ip ("-n", net.r, "link", "add", router_if, "type", "veth", "peer", "name", "eth0", "netns", ns, NULL);
-  ip ("-n", net.r, "addr", "add", router_cidr, "dev", router_if, NULL);
-  ip ("-n", net.r, "link", "set", router_if, "up", NULL);
-  ip ("-n", ns, "addr", "add", cidr, "dev", "eth0", NULL);
-  ip ("-n", ns, "link", "set", "eth0", "up", NULL);
-  ip ("-n", ns, "route", "add", "default", "via", router_address, NULL);
+  lattice_test_net_ip ("-n", net.r, "link", "add", router_if, "type", "veth", "peer", "name", "eth0",
+                       "netns", ns, NULL);
+  lattice_test_net_ip ("-n", net.r, "addr", "add", router_cidr, "dev", router_if, NULL);
+  lattice_test_net_ip ("-n", net.r, "link", "set", router_if, "up", NULL);
+  lattice_test_net_ip ("-n", ns, "addr", "add", cidr, "dev", "eth0", NULL);
+  lattice_test_net_ip ("-n", ns, "link", "set", "eth0", "up", NULL);
+  lattice_test_net_ip ("-n", ns, "route", "add", "default", "via", router_address, NULL);
 }
 
-static gboolean
-link_is_up (const char *ns,
-            const char *ifname)
-{
-  g_autofree char *out = NULL;
-  const char *argv[] = { "ip", "-n", ns, "link", "show", ifname, NULL };
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, &out, NULL, NULL, NULL) || out == NULL)
-    return FALSE;
-  return strstr (out, "state UP") != NULL && strstr (out, "NO-CARRIER") == NULL;
-}
-
-/* A veth gets its carrier a moment after it is set up; libnice gathers no
- * candidate on an interface without one. */
 static void
 wait_links_up (void)
 {
   const char *links[][2] = { { net.a, "eth0" }, { net.b, "eth0" }, { net.r, "ra" }, { net.r, "rb" } };
 
   for (guint i = 0; i < G_N_ELEMENTS (links); i++)
-    {
-      guint tries = 0;
-
-      while (!link_is_up (links[i][0], links[i][1]) && tries++ < 100)
-        g_usleep (50 * 1000);
-      g_assert_true (link_is_up (links[i][0], links[i][1]));
-    }
+    lattice_test_net_wait_link_up (links[i][0], links[i][1]);
 }
 
 static void
 net_setup (void)
 {
-  add_namespace (net.r);
-  add_namespace (net.a);
-  add_namespace (net.b);
+  lattice_test_net_add_namespace (net.r);
+  lattice_test_net_add_namespace (net.a);
+  lattice_test_net_add_namespace (net.b);
   link_to_router (net.a, "ra", "10.213.1.1", "10.213.1.2");
   link_to_router (net.b, "rb", "10.213.2.1", "10.213.2.2");
-  ns_sysctl (net.r, "net/ipv4/ip_forward", "1");
+  lattice_test_net_ns_sysctl (net.r, "net/ipv4/ip_forward", "1");
   wait_links_up ();
 }
 
@@ -244,21 +84,16 @@ set_link_broken (gboolean broken)
 {
   const char *verb = broken ? "add" : "delete";
 
-  ip ("-n", net.r, "rule", verb, "iif", "ra", "to", "10.213.2.0/24", "blackhole", NULL);
-  ip ("-n", net.r, "rule", verb, "iif", "rb", "to", "10.213.1.0/24", "blackhole", NULL);
+  lattice_test_net_ip ("-n", net.r, "rule", verb, "iif", "ra", "to", "10.213.2.0/24", "blackhole", NULL);
+  lattice_test_net_ip ("-n", net.r, "rule", verb, "iif", "rb", "to", "10.213.1.0/24", "blackhole", NULL);
 }
 
 static void
 net_teardown (void)
 {
-  g_autoptr(GError) error = NULL;
-
   if (net.guard == NULL)
     return;
-  /* the guard deletes them as soon as its stdin closes */
-  g_output_stream_close (g_subprocess_get_stdin_pipe (net.guard), NULL, NULL);
-  g_subprocess_wait (net.guard, NULL, &error);
-  g_assert_no_error (error);
+  lattice_test_net_stop_guard (net.guard);
   g_clear_object (&net.guard);
 }
 
@@ -432,13 +267,13 @@ main (int   argc,
   net.a = g_strdup_printf ("%s-a", net.prefix);
   net.b = g_strdup_printf ("%s-b", net.prefix);
 
-  if (!can_make_namespaces (&why))
+  if (!lattice_test_net_can_make_namespaces (&why))
     {
       g_print ("SKIP: %s; the network test needs root and iproute2\n", why);
       return 77;
     }
-  delete_stale_namespaces ();
-  net.guard = start_guard ();
+  lattice_test_net_delete_stale_namespaces ();
+  net.guard = lattice_test_net_start_guard ((const char *const[]) { net.a, net.b, net.r, NULL });
   net_setup ();
 
   g_test_add_func ("/netns/link-breaks", test_link_breaks);
