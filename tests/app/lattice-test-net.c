@@ -1,6 +1,18 @@
-/* lattice-test-net.c: network namespaces for tests
+/* lattice-test-net.c: network namespaces for tests, and an impaired network of them
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The impaired network, for n hosts:
+ *
+ *   host 0 (10.214.0.1) eth0 ──veth── p0 ┐
+ *   host 1 (10.214.0.2) eth0 ──veth── p1 ├ lattice-netem, in namespace "sw"
+ *   …                                    │
+ *   host n-1            eth0 ──veth── pn-1┘
+ *
+ * The switch does the loss, delay, jitter and blackouts, per port and
+ * direction. Rate caps are tbf qdiscs: on the host's eth0 for its uplink,
+ * on its port for its downlink (the switch's AF_PACKET writes go through
+ * that qdisc like anything else sent there).
  */
 #include "config.h"
 
@@ -10,6 +22,14 @@
 #include <unistd.h>
 
 #include "lattice-test-net.h"
+#include "lattice-test-proc.h"
+
+#define SUBNET           "10.214.0"  /* test-netns.c has 10.213.x */
+#define HOSTS_MAX        250
+#define DEFAULT_QUEUE_MS 200
+#define FRAME_BYTES      1514
+
+/* Namespaces */
 
 gboolean
 lattice_test_net_run_argv (const char *const *argv,
@@ -197,4 +217,332 @@ lattice_test_net_helper (const char *name)
 
   g_assert_nonnull (builddir);
   return g_build_filename (builddir, "tests", "app", name, NULL);
+}
+
+/* The impaired network */
+
+struct _LatticeTestNet
+{
+  guint             n_hosts;
+  char             *switch_ns;
+  char            **host_ns;    /* n_hosts of each */
+  char            **addresses;
+  char            **ports;      /* in switch_ns */
+  gboolean         *up_capped;  /* whether a tbf is there to delete */
+  gboolean         *down_capped;
+  GSubprocess      *guard;
+  LatticeTestProc  *netem;
+};
+
+/* Host i's hardware address, so that every host can know it beforehand:
+ * locally administered, "LT". */
+static char *
+host_mac (guint i)
+{
+  return g_strdup_printf ("02:4c:54:00:%02x:%02x", (i + 1) >> 8, (i + 1) & 0xff);
+}
+
+typedef struct {
+  LatticeTestProc *proc;
+  guint            from;  /* events before this index are older answers */
+} AnswerCheck;
+
+static JsonObject *
+find_answer (AnswerCheck *check)
+{
+  GPtrArray *events = lattice_test_proc_get_events (check->proc);
+
+  for (guint i = check->from; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+      const char *name = json_object_get_string_member_with_default (event, "event", "");
+
+      if (g_str_equal (name, "ok") || g_str_equal (name, "error") || g_str_equal (name, "stats") ||
+          g_str_equal (name, "ready"))
+        return event;
+    }
+  return NULL;
+}
+
+static gboolean
+has_answer (gpointer data)
+{
+  AnswerCheck *check = data;
+
+  return find_answer (check) != NULL || lattice_test_proc_exited (check->proc);
+}
+
+/* Waits for the switch's next answer after the first @from events. */
+static JsonObject *
+wait_answer (LatticeTestNet *net,
+             guint           from)
+{
+  AnswerCheck check = { net->netem, from };
+  JsonObject *answer;
+
+  lattice_test_wait (has_answer, &check, 30);
+  if (find_answer (&check) == NULL && lattice_test_proc_exited (net->netem))
+    lattice_test_run_for (100);  /* its last lines may still be in the pipe */
+  answer = find_answer (&check);
+  if (answer == NULL)
+    g_error ("lattice-netem did not answer (%s); its stderr:\n%s",
+             lattice_test_proc_exited (net->netem) ? "it exited" : "timed out",
+             lattice_test_proc_get_stderr (net->netem));
+  return answer;
+}
+
+static JsonObject *
+switch_command (LatticeTestNet *net,
+                const char     *line)
+{
+  guint from = lattice_test_proc_get_events (net->netem)->len;
+  JsonObject *answer;
+
+  lattice_test_proc_write_line (net->netem, line);
+  answer = wait_answer (net, from);
+  if (g_str_equal (json_object_get_string_member (answer, "event"), "error"))
+    g_error ("lattice-netem: %s: %s", line,
+             json_object_get_string_member_with_default (answer, "message", ""));
+  return answer;
+}
+
+static void
+start_switch (LatticeTestNet *net)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const char *seed = g_getenv ("LATTICE_TEST_NET_SEED");
+  JsonObject *answer;
+
+  g_ptr_array_add (argv, g_strdup ("ip"));
+  g_ptr_array_add (argv, g_strdup ("netns"));
+  g_ptr_array_add (argv, g_strdup ("exec"));
+  g_ptr_array_add (argv, g_strdup (net->switch_ns));
+  g_ptr_array_add (argv, lattice_test_net_helper ("lattice-netem"));
+  g_ptr_array_add (argv, g_strdup ("--seed"));
+  g_ptr_array_add (argv, g_strdup (seed != NULL ? seed : "1"));
+  for (guint i = 0; i < net->n_hosts; i++)
+    g_ptr_array_add (argv, g_strdup (net->ports[i]));
+  g_ptr_array_add (argv, NULL);
+  g_test_message ("switch seed %s (LATTICE_TEST_NET_SEED)", seed != NULL ? seed : "1");
+  net->netem = lattice_test_proc_start_with_stdin ("netem", (const char *const *) argv->pdata);
+  answer = wait_answer (net, 0);
+  if (!g_str_equal (json_object_get_string_member (answer, "event"), "ready"))
+    g_error ("lattice-netem did not start: %s",
+             json_object_get_string_member_with_default (answer, "message", ""));
+}
+
+LatticeTestNet *
+lattice_test_net_new (guint   n_hosts,
+                      char  **skip_reason)
+{
+  static guint counter;
+  g_autofree char *prefix = g_strdup_printf ("lattice-%d-%u", (int) getpid (), counter++);
+  g_autofree char *tc = g_find_program_in_path ("tc");
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autofree char *netem = NULL;
+  LatticeTestNet *net;
+
+  g_return_val_if_fail (n_hosts > 0 && n_hosts <= HOSTS_MAX, NULL);
+  if (!lattice_test_net_can_make_namespaces (skip_reason))
+    return NULL;
+  if (tc == NULL)
+    {
+      *skip_reason = g_strdup ("iproute2's tc is not installed");
+      return NULL;
+    }
+  netem = lattice_test_net_helper ("lattice-netem");
+  g_assert_true (g_file_test (netem, G_FILE_TEST_IS_EXECUTABLE));
+
+  net = g_new0 (LatticeTestNet, 1);
+  net->n_hosts = n_hosts;
+  net->switch_ns = g_strdup_printf ("%s-sw", prefix);
+  net->host_ns = g_new0 (char *, n_hosts + 1);
+  net->addresses = g_new0 (char *, n_hosts + 1);
+  net->ports = g_new0 (char *, n_hosts + 1);
+  net->up_capped = g_new0 (gboolean, n_hosts);
+  net->down_capped = g_new0 (gboolean, n_hosts);
+  for (guint i = 0; i < n_hosts; i++)
+    {
+      net->host_ns[i] = g_strdup_printf ("%s-h%u", prefix, i);
+      net->addresses[i] = g_strdup_printf (SUBNET ".%u", i + 1);
+      net->ports[i] = g_strdup_printf ("p%u", i);
+      g_ptr_array_add (names, net->host_ns[i]);
+    }
+  g_ptr_array_add (names, net->switch_ns);
+  g_ptr_array_add (names, NULL);
+
+  lattice_test_net_delete_stale_namespaces ();
+  net->guard = lattice_test_net_start_guard ((const char *const *) names->pdata);
+
+  lattice_test_net_add_namespace (net->switch_ns);
+  for (guint i = 0; i < n_hosts; i++)
+    {
+      g_autofree char *cidr = g_strdup_printf ("%s/24", net->addresses[i]);
+      g_autofree char *mac = host_mac (i);
+      g_autoptr(GError) error = NULL;
+
+      lattice_test_net_add_namespace (net->host_ns[i]);
+      /* made in the switch's namespace, so no name is ever taken in the
+       * host's */
+      lattice_test_net_ip ("-n", net->switch_ns, "link", "add", net->ports[i], "type", "veth",
+                           "peer", "name", "eth0", "address", mac, "netns", net->host_ns[i], NULL);
+      lattice_test_net_ip ("-n", net->host_ns[i], "addr", "add", cidr, "dev", "eth0", NULL);
+      lattice_test_net_ip ("-n", net->host_ns[i], "link", "set", "eth0", "up", NULL);
+      lattice_test_net_ip ("-n", net->switch_ns, "link", "set", net->ports[i], "up", NULL);
+      /* full checksums and wire-sized frames from the host (lattice-netem.c
+       * says why); the switch does the same on its ports */
+      lattice_test_net_run_argv ((const char *const[]) { "ip", "netns", "exec", net->host_ns[i], netem,
+                                                         "--no-offload", "eth0", NULL }, &error);
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < n_hosts; i++)
+    for (guint j = 0; j < n_hosts; j++)
+      if (j != i)
+        {
+          g_autofree char *mac = host_mac (j);
+
+          lattice_test_net_ip ("-n", net->host_ns[i], "neigh", "replace", net->addresses[j],
+                               "lladdr", mac, "dev", "eth0", "nud", "permanent", NULL);
+        }
+  for (guint i = 0; i < n_hosts; i++)
+    {
+      lattice_test_net_wait_link_up (net->host_ns[i], "eth0");
+      lattice_test_net_wait_link_up (net->switch_ns, net->ports[i]);
+    }
+  start_switch (net);
+  return net;
+}
+
+const char *
+lattice_test_net_host_ns (LatticeTestNet *net,
+                          guint           i)
+{
+  g_assert_cmpuint (i, <, net->n_hosts);
+  return net->host_ns[i];
+}
+
+const char *
+lattice_test_net_host_address (LatticeTestNet *net,
+                               guint           i)
+{
+  g_assert_cmpuint (i, <, net->n_hosts);
+  return net->addresses[i];
+}
+
+const char *
+lattice_test_net_switch_ns (LatticeTestNet *net)
+{
+  return net->switch_ns;
+}
+
+const char *
+lattice_test_net_switch_port (LatticeTestNet *net,
+                              guint           i)
+{
+  g_assert_cmpuint (i, <, net->n_hosts);
+  return net->ports[i];
+}
+
+/* A tbf on @dev in @ns at @p's rate, or none. */
+static void
+set_cap (const char                  *ns,
+         const char                  *dev,
+         const LatticeTestLinkParams *p,
+         gboolean                    *capped)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (p->rate_kbps > 0)
+    {
+      g_autofree char *rate = g_strdup_printf ("%ukbit", p->rate_kbps);
+      /* the bucket holds two full frames at least (tbf sends nothing
+       * larger than it) and 10 ms of the rate: the qdisc's timer cannot
+       * refill a smaller one fast enough, and the cap would come out low */
+      g_autofree char *burst = g_strdup_printf ("%u", MAX (2 * FRAME_BYTES, p->rate_kbps * 10 / 8));
+      g_autofree char *latency = g_strdup_printf ("%ums", p->queue_ms > 0 ? p->queue_ms : DEFAULT_QUEUE_MS);
+
+      lattice_test_net_run_argv ((const char *const[]) { "tc", "-n", ns, "qdisc", "replace", "dev", dev,
+                                                         "root", "tbf", "rate", rate, "burst", burst,
+                                                         "latency", latency, NULL }, &error);
+      *capped = TRUE;
+    }
+  else if (*capped)
+    {
+      lattice_test_net_run_argv ((const char *const[]) { "tc", "-n", ns, "qdisc", "del", "dev", dev,
+                                                         "root", NULL }, &error);
+      *capped = FALSE;
+    }
+  g_assert_no_error (error);
+}
+
+static void
+set_link (LatticeTestNet              *net,
+          guint                        i,
+          gboolean                     up,
+          const LatticeTestLinkParams *p)
+{
+  static const LatticeTestLinkParams none = { 0 };
+  char loss[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *command = NULL;
+
+  g_assert_cmpuint (i, <, net->n_hosts);
+  if (p == NULL)
+    p = &none;
+  g_assert_cmpfloat (p->loss_percent, >=, 0);
+  g_assert_cmpfloat (p->loss_percent, <=, 100);
+  if (up)
+    set_cap (net->host_ns[i], "eth0", p, &net->up_capped[i]);
+  else
+    set_cap (net->switch_ns, net->ports[i], p, &net->down_capped[i]);
+  command = g_strdup_printf ("set %s %s loss=%s delay=%u jitter=%u blackout=%d", net->ports[i],
+                             up ? "up" : "down", g_ascii_dtostr (loss, sizeof loss, p->loss_percent),
+                             p->delay_ms, p->jitter_ms, p->blackout ? 1 : 0);
+  switch_command (net, command);
+}
+
+void
+lattice_test_net_set_uplink (LatticeTestNet              *net,
+                             guint                        i,
+                             const LatticeTestLinkParams *p)
+{
+  set_link (net, i, TRUE, p);
+}
+
+void
+lattice_test_net_set_downlink (LatticeTestNet              *net,
+                               guint                        i,
+                               const LatticeTestLinkParams *p)
+{
+  set_link (net, i, FALSE, p);
+}
+
+JsonObject *
+lattice_test_net_switch_stats (LatticeTestNet *net)
+{
+  return switch_command (net, "stats");
+}
+
+void
+lattice_test_net_free (LatticeTestNet *net)
+{
+  if (net == NULL)
+    return;
+  if (net->netem != NULL)
+    {
+      /* it exits when its stdin closes */
+      lattice_test_proc_close_stdin (net->netem);
+      if (lattice_test_proc_wait_exit (net->netem, 20) != 0)
+        g_error ("lattice-netem did not exit cleanly; its stderr:\n%s",
+                 lattice_test_proc_get_stderr (net->netem));
+      lattice_test_proc_free (net->netem);
+    }
+  lattice_test_net_stop_guard (net->guard);
+  g_object_unref (net->guard);
+  g_free (net->switch_ns);
+  g_strfreev (net->host_ns);
+  g_strfreev (net->addresses);
+  g_strfreev (net->ports);
+  g_free (net->up_capped);
+  g_free (net->down_capped);
+  g_free (net);
 }
