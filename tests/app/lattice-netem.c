@@ -829,8 +829,11 @@ run_switch (Switch *sw)
 
       if (due >= 0)
         {
-          gint64 wait_us = MAX (0, due - now_us ());
+          /* the clock read once: MAX (0, due - now_us ()) reads it twice,
+           * and the second reading can make the wait negative (EINVAL) */
+          gint64 wait_us = due - now_us ();
 
+          wait_us = MAX (wait_us, 0);
           /* to the microsecond: a poll() timeout in ms would add up to one
            * to every delay */
           timeout.tv_sec = wait_us / G_USEC_PER_SEC;
