@@ -65,7 +65,13 @@
 
 /* Outages */
 #define FEEDBACK_TIMEOUT_US   (1 * G_USEC_PER_SEC)
-#define BLACKOUT_US           300000   /* a run of losses this long is an outage */
+/* A run of losses this long, and of at least this many packets, is an
+ * outage. Both: a full queue in front of a slow link also drops runs of
+ * packets, and at a low packet rate (a small layer, a few packets a
+ * second) a short run spans 300 ms; but it lets some through, so its runs
+ * stay short in packets. */
+#define BLACKOUT_US           300000
+#define BLACKOUT_PACKETS      20
 
 #define HISTORY               4096     /* packets remembered, to drop duplicates */
 #define MIN_BPS_FLOOR         10000
@@ -703,13 +709,20 @@ end_outage (LatticeBwe *bwe,
 
 /* A received packet after a run of losses decides what the run was: a few
  * packets dropped by a queue, which count, or an outage, which does not. */
+static gboolean
+run_is_outage (LatticeBwe *bwe)
+{
+  return bwe->run_last_send_us - bwe->run_first_send_us >= BLACKOUT_US &&
+         bwe->run_count >= BLACKOUT_PACKETS;
+}
+
 static void
 resolve_run (LatticeBwe *bwe,
              gint64      now_us)
 {
   if (bwe->run_count == 0)
     return;
-  if (bwe->run_last_send_us - bwe->run_first_send_us < BLACKOUT_US)
+  if (!run_is_outage (bwe))
     loss_window_add (bwe, now_us, 0, bwe->run_count);
   bwe->run_count = 0;
   bwe->run_id++;
@@ -732,7 +745,7 @@ on_lost (LatticeBwe *bwe,
   bwe->run_last_send_us = MAX (bwe->run_last_send_us, send_us);
   bwe->run_max_seq = MAX (bwe->run_max_seq, seq);
   slot->run = bwe->run_id;
-  if (bwe->run_last_send_us - bwe->run_first_send_us >= BLACKOUT_US && !bwe->outage)
+  if (run_is_outage (bwe) && !bwe->outage)
     {
       g_debug ("bwe: outage, every packet lost for %" G_GINT64_FORMAT " ms",
                (bwe->run_last_send_us - bwe->run_first_send_us) / 1000);

@@ -84,9 +84,11 @@
  * coarsely), and there it also raises the rate 5 % per report under 2 %.
  *
  * Outages are not congestion. Once feedback has been seen, none for 1 s
- * is an outage; so is a run of consecutive losses spanning 300 ms of send
- * time (a drop-tail queue forwarding 1200-byte packets at 32 kbit/s or
- * more lets one through at least that often; only a dead link loses all).
+ * is an outage; so is a run of at least 20 consecutive losses spanning
+ * 300 ms of send time (a drop-tail queue in front of a slow link drops
+ * runs too, but lets packets through between them: at a low packet rate,
+ * a few seconds' worth of video of a small layer, a short run alone spans
+ * 300 ms, so the count matters; only a dead link loses everything).
  * During one nothing changes (the estimate holds; status.outage says so);
  * it ends with the first packet reported received, the estimate resuming
  * where it was, the delay filter starting over and no increase credited
