@@ -126,8 +126,12 @@ struct _LatticePeerConnection {
   gboolean          handshake_done;   /* webrtcbin said DTLS is connected too */
   char             *candidate_type;  /* of the selected local candidate, or NULL */
   gboolean          stats_pending;
-  guint64           last_packets_received;  /* video, at the last statistics */
-  gint64            last_packets_lost;
+  gint64            rtt_us;           /* the last round trip RTCP measured, 0 unknown */
+  guint64           last_pushed;      /* video jitterbuffers' counters at the last statistics */
+  guint64           last_lost;
+  guint64           last_repaired;
+  guint             video_latency_ms; /* of the video jitterbuffers, see tune_jitterbuffer() */
+  guint             base_latency_ms;  /* the engine's "latency" */
 };
 
 /* Deferred work on the main context; each holds a reference on the peer. */
@@ -174,6 +178,20 @@ void     lattice_peer_connection_on_pad_added          (GstElement            *w
 /* No audio for a while (DTX in silence) is silence: not speaking. */
 void     lattice_peer_connection_check_audio_gap       (LatticePeerConnection *self,
                                                         gint64                 now_us);
+
+/* Jitterbuffers, which webrtcbin makes one per remote stream: told apart
+ * by their caps, and configured for what they carry (receive.c). */
+void     lattice_peer_connection_on_new_jitterbuffer   (GstElement            *rtpbin,
+                                                        GstElement            *jitterbuffer,
+                                                        guint                  session,
+                                                        guint                  ssrc,
+                                                        gpointer               user_data);
+gboolean lattice_peer_connection_jitterbuffer_is_video (GstElement            *jitterbuffer);
+/* Sets a video jitterbuffer's latency for how long a retransmission takes,
+ * as the round trip and the jitterbuffer's own @stats say. */
+void     lattice_peer_connection_tune_jitterbuffer     (LatticePeerConnection *self,
+                                                        GstElement            *jitterbuffer,
+                                                        const GstStructure    *stats);
 
 /* lattice-peer-connection-watchdog.c */
 void     lattice_peer_connection_watch_connect         (LatticePeerConnection *self);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 
 #include "lattice-media-private.h"
@@ -424,4 +425,137 @@ lattice_peer_connection_take_latency_samples (LatticePeerConnection *self)
   self->latency_samples = g_array_new (FALSE, FALSE, sizeof (double));
   g_mutex_unlock (&self->stats_lock);
   return samples;
+}
+
+/* Jitterbuffers. webrtcbin 1.22 gives every one its single "latency", and
+ * sets "do-retransmission" by a transceiver lookup that goes wrong for a
+ * bundled audio stream, which then asks for retransmissions nobody keeps.
+ * Once the first packet shows what a jitterbuffer carries (its payload
+ * type, through rtpbin's pt map), it is configured for that:
+ *
+ *   video  asks for what is missing, and waits for it long enough: a lost
+ *          last packet of a frame shows only with the next frame (up to
+ *          VIDEO_FRAME_WAIT_MS at 15 fps), then the request and the answer
+ *          take a round trip. In-order packets never wait: the latency is
+ *          only spent on a gap.
+ *   audio  never asks: Opus's in-band FEC and concealment repair it at
+ *          once, and a voice cannot wait a round trip. */
+#define VIDEO_FRAME_WAIT_MS   70
+#define VIDEO_RTX_MARGIN_MS   40
+#define VIDEO_RTX_DELAY_MS    5
+#define MAX_VIDEO_LATENCY_MS  400
+#define MEDIA_KEY             "lattice-media"
+
+/* How long a retransmission takes here: the round trip, or what the
+ * jitterbuffer measured from its requests to the packets that answered
+ * them (@rtx_rtt_ns, 0 before any), which also holds the time the request
+ * waited for an RTCP packet to leave in (RFC 4585 spaces early feedback;
+ * tens of ms on a fast link). */
+static guint
+video_latency_for (LatticePeerConnection *self, guint64 rtx_rtt_ns)
+{
+  guint64 round_trip_ms = MAX ((guint64) self->rtt_us / 1000, rtx_rtt_ns / GST_MSECOND);
+  /* twice: a first request or its answer lost, the jitterbuffer asks again */
+  guint latency = VIDEO_FRAME_WAIT_MS + (guint) MIN (round_trip_ms * 2, MAX_VIDEO_LATENCY_MS) +
+                  VIDEO_RTX_MARGIN_MS;
+
+  return CLAMP (latency, self->base_latency_ms, MAX_VIDEO_LATENCY_MS);
+}
+
+gboolean
+lattice_peer_connection_jitterbuffer_is_video (GstElement *jitterbuffer)
+{
+  return g_strcmp0 (g_object_get_data (G_OBJECT (jitterbuffer), MEDIA_KEY), "video") == 0;
+}
+
+void
+lattice_peer_connection_tune_jitterbuffer (LatticePeerConnection *self,
+                                           GstElement            *jitterbuffer,
+                                           const GstStructure    *stats)
+{
+  guint64 rtx_rtt = 0;
+  guint wanted, latency = 0;
+
+  gst_structure_get_uint64 (stats, "rtx-rtt", &rtx_rtt);
+  wanted = video_latency_for (self, rtx_rtt);
+  g_object_get (jitterbuffer, "latency", &latency, NULL);
+  /* a change makes the pipeline compute its latency again: only for one
+   * that matters */
+  if (ABS ((int) wanted - (int) latency) * 5 < (int) latency && ABS ((int) wanted - (int) latency) < 20)
+    return;
+  g_debug ("Peer %s: video jitterbuffer latency %u -> %u ms", self->id, latency, wanted);
+  g_object_set (jitterbuffer, "latency", wanted, NULL);
+}
+
+typedef struct {
+  LatticePeerConnection *peer;   /* weak: the probe goes with the jitterbuffer */
+  GstElement            *rtpbin; /* weak, likewise */
+  GstElement            *jitterbuffer;
+  guint                  session;
+} JitterbufferProbe;
+
+static GstBuffer *
+first_buffer (GstPadProbeInfo *info)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    return gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
+  return GST_PAD_PROBE_INFO_BUFFER (info);
+}
+
+static GstPadProbeReturn
+configure_jitterbuffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  JitterbufferProbe *probe = user_data;
+  GstBuffer *buffer = first_buffer (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  g_autoptr(GstCaps) caps = NULL;
+  const char *media = NULL;
+  guint pt;
+
+  if (buffer == NULL || !gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  pt = gst_rtp_buffer_get_payload_type (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  /* webrtcbin answers from the negotiated descriptions */
+  g_signal_emit_by_name (probe->rtpbin, "request-pt-map", probe->session, pt, &caps);
+  if (caps != NULL && gst_caps_get_size (caps) > 0)
+    media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  if (g_strcmp0 (media, "video") == 0)
+    {
+      g_object_set_data (G_OBJECT (probe->jitterbuffer), MEDIA_KEY, (gpointer) "video");
+      /* A frame leaves in one burst, so a gap is a loss, not reordering:
+       * ask at once instead of the half frame interval rtpjitterbuffer
+       * waits by default. And no guessing when the next packet is due:
+       * the frame rate a peer receives changes with its layer (down to a
+       * few frames a second, or none), and a packet "lost" for being late
+       * by that guess is thrown away when it comes. */
+      g_object_set (probe->jitterbuffer, "do-retransmission", TRUE, "rtx-delay", VIDEO_RTX_DELAY_MS,
+                    "rtx-next-seqnum", FALSE, "latency", video_latency_for (probe->peer, 0), NULL);
+    }
+  else if (g_strcmp0 (media, "audio") == 0)
+    {
+      g_object_set_data (G_OBJECT (probe->jitterbuffer), MEDIA_KEY, (gpointer) "audio");
+      g_object_set (probe->jitterbuffer, "do-retransmission", FALSE, NULL);
+    }
+  else
+    return GST_PAD_PROBE_OK;  /* RTCP or an unknown type: the next packet tells */
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+lattice_peer_connection_on_new_jitterbuffer (GstElement *rtpbin,
+                                             GstElement *jitterbuffer,
+                                             guint       session,
+                                             guint       ssrc,
+                                             gpointer    user_data)
+{
+  JitterbufferProbe *probe = g_new0 (JitterbufferProbe, 1);
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (jitterbuffer, "sink");
+
+  probe->peer = user_data;
+  probe->rtpbin = rtpbin;
+  probe->jitterbuffer = jitterbuffer;
+  probe->session = session;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     configure_jitterbuffer, probe, g_free);
 }

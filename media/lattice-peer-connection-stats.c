@@ -62,13 +62,6 @@ typedef struct {
   double                 video_loss_sent;
   double                 audio_loss_sent;
   gint64                 rtt_us;
-  guint64                nacks_received;
-  guint64                nacks_sent;
-  guint64                keyframe_requests_received;
-  guint64                keyframe_requests_sent;
-  guint64                repaired;
-  gint64                 packets_lost;      /* video we received */
-  guint64                packets_received;
 } StatsReply;
 
 static void
@@ -81,100 +74,111 @@ stats_reply_free (gpointer data)
   g_free (reply);
 }
 
+/* webrtcbin 1.22's "kind" of a bundled stream is that of its first
+ * m-line, whatever it carries; the RTP clock rate of the source's own
+ * statistics tells audio (Opus, 48 kHz) from video (90 kHz). */
 static gboolean
-is_kind (const GstStructure *s, const char *kind)
+is_video (const GstStructure *s)
 {
-  return g_strcmp0 (gst_structure_get_string (s, "kind"), kind) == 0;
+  const GstStructure *source = NULL;
+  int clock_rate = 0;
+
+  if (gst_structure_get (s, "gst-rtpsource-stats", GST_TYPE_STRUCTURE, &source, NULL) && source != NULL)
+    {
+      gst_structure_get_int (source, "clock-rate", &clock_rate);
+      gst_structure_free ((GstStructure *) source);
+    }
+  return clock_rate == 90000;
 }
 
-static guint64
-get_count (const GstStructure *s, const char *field)
-{
-  guint value32 = 0;
-  guint64 value64 = 0;
-
-  if (gst_structure_get_uint (s, field, &value32))
-    return value32;
-  if (gst_structure_get_uint64 (s, field, &value64))
-    return value64;
-  return 0;
-}
-
-/* One entry of the reply (webrtc-stats, as webrtcbin 1.22 fills them in). */
+/* One entry of the reply: what the other end's receiver reports say of
+ * what we send. The rest (NACKs, repairs) webrtcbin 1.22 does not count;
+ * the jitterbuffers and rtprtxsend do (read_elements()). */
 static void
 read_entry (StatsReply *reply, const GstStructure *s)
 {
   GstWebRTCStatsType type;
   double value;
-  gint64 lost = 0;
 
-  if (!gst_structure_get_enum (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, (int *) &type))
+  if (!gst_structure_get_enum (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, (int *) &type) ||
+      type != GST_WEBRTC_STATS_REMOTE_INBOUND_RTP)
     return;
-  switch (type)
+  if (gst_structure_get_double (s, "fraction-lost", &value))
     {
-    case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
-      /* what the other end's receiver reports say of what we send */
-      if (gst_structure_get_double (s, "fraction-lost", &value))
+      if (is_video (s))
         {
-          if (is_kind (s, "video"))
-            {
-              reply->video_loss_sent = value;
-              reply->have_video_report = TRUE;
-            }
-          else if (is_kind (s, "audio"))
-            reply->audio_loss_sent = value;
+          reply->video_loss_sent = value;
+          reply->have_video_report = TRUE;
         }
-      if (gst_structure_get_double (s, "round-trip-time", &value) && value > 0)
-        reply->rtt_us = MAX (reply->rtt_us, (gint64) (value * G_USEC_PER_SEC));
-      break;
-    case GST_WEBRTC_STATS_OUTBOUND_RTP:
-      if (is_kind (s, "video"))
-        {
-          reply->nacks_received += get_count (s, "nack-count");
-          reply->keyframe_requests_received += get_count (s, "pli-count") + get_count (s, "fir-count");
-        }
-      break;
-    case GST_WEBRTC_STATS_INBOUND_RTP:
-      if (is_kind (s, "video"))
-        {
-          reply->nacks_sent += get_count (s, "nack-count");
-          reply->keyframe_requests_sent += get_count (s, "pli-count") + get_count (s, "fir-count");
-          reply->repaired += get_count (s, "packets-repaired");
-          reply->packets_received += get_count (s, "packets-received");
-          if (gst_structure_get_int64 (s, "packets-lost", &lost))
-            reply->packets_lost += lost;
-        }
-      break;
-    default:
-      break;
+      else
+        reply->audio_loss_sent = value;
     }
+  if (gst_structure_get_double (s, "round-trip-time", &value) && value > 0)
+    reply->rtt_us = MAX (reply->rtt_us, (gint64) (value * G_USEC_PER_SEC));
 }
 
-/* The stats of rtprtxsend, which webrtcbin makes when retransmission was
- * negotiated: what we sent again. Call on the main context. */
+/* Counters of the elements inside webrtcbin, on the main context. */
+typedef struct {
+  guint64 nacks_sent;       /* video jitterbuffers' retransmission requests */
+  guint64 repaired;
+  guint64 lost;             /* given up on, after any retransmission */
+  guint64 pushed;
+  guint64 nacks_received;   /* rtprtxsend: requests for what it holds */
+  guint64 retransmitted;
+} ElementCounts;
+
 static guint64
-count_retransmitted (LatticePeerConnection *self)
+get_uint64 (const GstStructure *s, const char *field)
+{
+  guint64 value = 0;
+
+  gst_structure_get_uint64 (s, field, &value);
+  return value;
+}
+
+static void
+read_jitterbuffer (LatticePeerConnection *self, GstElement *jitterbuffer, ElementCounts *counts)
+{
+  g_autoptr(GstStructure) stats = NULL;
+
+  if (!lattice_peer_connection_jitterbuffer_is_video (jitterbuffer))
+    return;
+  g_object_get (jitterbuffer, "stats", &stats, NULL);
+  if (stats == NULL)
+    return;
+  counts->nacks_sent += get_uint64 (stats, "rtx-count");
+  counts->repaired += get_uint64 (stats, "rtx-success-count");
+  counts->lost += get_uint64 (stats, "num-lost");
+  counts->pushed += get_uint64 (stats, "num-pushed");
+  lattice_peer_connection_tune_jitterbuffer (self, jitterbuffer, stats);
+}
+
+static void
+read_elements (LatticePeerConnection *self, ElementCounts *counts)
 {
   g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
   GValue item = G_VALUE_INIT;
-  guint64 total = 0;
 
+  memset (counts, 0, sizeof *counts);
   while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
     {
       GstElement *element = g_value_get_object (&item);
       GstElementFactory *factory = gst_element_get_factory (element);
+      const char *name = factory != NULL ? GST_OBJECT_NAME (factory) : "";
 
-      if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend"))
+      if (g_str_equal (name, "rtpjitterbuffer"))
+        read_jitterbuffer (self, element, counts);
+      else if (g_str_equal (name, "rtprtxsend"))
         {
-          guint n = 0;
+          guint requests = 0, packets = 0;
 
-          g_object_get (element, "num-rtx-packets", &n, NULL);
-          total += n;
+          g_object_get (element, "num-rtx-requests", &requests, "num-rtx-packets", &packets, NULL);
+          counts->nacks_received += requests;
+          counts->retransmitted += packets;
         }
       g_value_reset (&item);
     }
   g_value_unset (&item);
-  return total;
 }
 
 static gboolean
@@ -183,8 +187,8 @@ store_stats_cb (gpointer data)
   StatsReply *reply = data;
   LatticePeerConnection *self = reply->peer;
   LatticePeerConnectionStats *stats = &self->stats;
-  guint64 expected, retransmitted;
-  gint64 lost;
+  ElementCounts counts;
+  guint64 expected, missing;
 
   self->stats_pending = FALSE;
   if (self->closed)
@@ -195,29 +199,34 @@ store_stats_cb (gpointer data)
       g_free (self->candidate_type);
       self->candidate_type = g_steal_pointer (&reply->candidate_type);
     }
-  retransmitted = count_retransmitted (self);
+  if (reply->rtt_us > 0)
+    self->rtt_us = reply->rtt_us;
+  read_elements (self, &counts);
   g_mutex_lock (&self->stats_lock);
-  stats->retransmitted = retransmitted;
   if (reply->have_video_report)
     {
       stats->video_reports++;
       stats->video_loss_sent = reply->video_loss_sent;
     }
   stats->audio_loss_sent = reply->audio_loss_sent;
-  if (reply->rtt_us > 0)
-    stats->rtt_us = reply->rtt_us;
-  stats->nacks_received = reply->nacks_received;
-  stats->nacks_sent = reply->nacks_sent;
-  stats->keyframe_requests_received = reply->keyframe_requests_received;
-  stats->keyframe_requests_sent = reply->keyframe_requests_sent;
-  stats->repaired = reply->repaired;
-  /* the loss of what we receive, over the interval since the last reply */
-  expected = (reply->packets_received - self->last_packets_received) +
-             (guint64) MAX (0, reply->packets_lost - self->last_packets_lost);
-  lost = MAX (0, reply->packets_lost - self->last_packets_lost);
-  stats->video_loss_received = expected > 0 ? (double) lost / expected : 0;
-  self->last_packets_received = reply->packets_received;
-  self->last_packets_lost = reply->packets_lost;
+  stats->rtt_us = self->rtt_us;
+  stats->nacks_sent = counts.nacks_sent;
+  stats->nacks_received = counts.nacks_received;
+  stats->retransmitted = counts.retransmitted;
+  stats->repaired = counts.repaired;
+  /* What the network lost of the video sent to us since the last look,
+   * before repairs: what was given up on, and what retransmission gave
+   * back. (Counters restart with a new jitterbuffer: no negative step.) */
+  if (counts.pushed >= self->last_pushed && counts.lost >= self->last_lost &&
+      counts.repaired >= self->last_repaired)
+    {
+      missing = (counts.lost - self->last_lost) + (counts.repaired - self->last_repaired);
+      expected = (counts.pushed - self->last_pushed) + (counts.lost - self->last_lost);
+      stats->video_loss_received = expected > 0 ? (double) missing / expected : 0;
+    }
+  self->last_pushed = counts.pushed;
+  self->last_lost = counts.lost;
+  self->last_repaired = counts.repaired;
   g_mutex_unlock (&self->stats_lock);
   return G_SOURCE_REMOVE;
 }
@@ -272,7 +281,8 @@ lattice_peer_connection_get_stats (LatticePeerConnection *self, LatticePeerConne
   g_mutex_lock (&self->stats_lock);
   *stats = self->stats;
   if (self->video_guard != NULL)
-    g_object_get (self->video_guard, "frames-dropped", &stats->frames_held_back, NULL);
+    g_object_get (self->video_guard, "frames-dropped", &stats->frames_held_back,
+                  "keyframe-requests", &stats->keyframe_requests_sent, NULL);
   now = g_get_monotonic_time ();
   stats->video_fps = recent_rate (self->video_times, now);
   stats->audio_rate = recent_rate (self->audio_times, now);

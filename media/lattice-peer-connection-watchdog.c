@@ -14,7 +14,7 @@
  * "Silence" below; the messages say 5 s); RTCP alone arrives at least
  * every ~1.3 s. */
 #define SILENCE_TIMEOUT_US     (5 * G_USEC_PER_SEC)
-#define RTCP_INTERVAL          (1 * GST_SECOND)
+#define RTCP_INTERVAL          (100 * GST_MSECOND)
 /* ICE connected but no DTLS handshake after this long (5 s too): the
  * path broke on the way back, or only one end believes in it. */
 #define HANDSHAKE_TIMEOUT_US   (5 * G_USEC_PER_SEC)

@@ -460,7 +460,11 @@ configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionCon
 
   disable_upnp (self);
   if (rtpbin != NULL)
-    g_signal_connect (rtpbin, "element-added", G_CALLBACK (lattice_peer_connection_on_rtpbin_element_added), NULL);
+    {
+      g_signal_connect (rtpbin, "element-added", G_CALLBACK (lattice_peer_connection_on_rtpbin_element_added), NULL);
+      /* after webrtcbin's own handler, which sets what this one corrects */
+      g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (lattice_peer_connection_on_new_jitterbuffer), self);
+    }
   g_signal_connect (self->webrtc, "deep-element-added", G_CALLBACK (on_webrtc_deep_element_added), NULL);
   g_object_set (self->webrtc,
                 "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
@@ -513,6 +517,7 @@ lattice_peer_connection_new (const char                        *id,
   self->create_sink = config->create_sink;
   self->sink_data = config->sink_data;
   self->read_stamps = config->read_stamps;
+  self->base_latency_ms = config->latency_ms;
   self->connect_timeout_ms = config->connect_timeout_ms ? config->connect_timeout_ms
                                                         : LATTICE_MEDIA_DEFAULT_CONNECT_TIMEOUT_MS;
 

@@ -28,18 +28,17 @@ typedef struct {
   guint64 stamped_frames; /* decoded frames whose stamp read back (engine "stamp-time") */
   guint64 frames_held_back; /* frames not decodable (a reference lost): never shown */
 
-  /* From RTCP, through webrtcbin's statistics, about once a second. */
-  guint   video_reports;  /* receiver reports on our video so far; 0: the next two are unknown */
-  double  video_loss_sent;     /* fraction of our video lost on the way, as last reported */
-  double  audio_loss_sent;
-  double  video_loss_received; /* fraction of the video sent to us lost on the way, last second */
+  /* From RTCP and the RTP elements, about once a second. */
+  guint   video_reports;  /* receiver reports on our video so far; 0: the next is unknown */
+  double  video_loss_sent;     /* fraction of our video the peer's receiver reports lost, after repairs */
+  double  audio_loss_sent;     /* the same for audio, which nothing repairs but Opus's FEC */
+  double  video_loss_received; /* fraction of the video sent to us the network lost, before repairs, last second */
   gint64  rtt_us;              /* round trip; 0 before it is known */
-  guint64 nacks_received;      /* NACKs for our video */
+  guint64 nacks_received;      /* retransmission requests for our video */
   guint64 nacks_sent;
   guint64 retransmitted;       /* packets we sent again */
   guint64 repaired;            /* packets retransmissions gave back to us */
-  guint64 keyframe_requests_received; /* PLI and FIR for our video */
-  guint64 keyframe_requests_sent;
+  guint64 keyframe_requests_sent; /* by the VP8 guard, for a lost reference */
 } LatticePeerConnectionStats;
 
 #define LATTICE_TYPE_PEER_CONNECTION (lattice_peer_connection_get_type ())
