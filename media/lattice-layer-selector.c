@@ -79,6 +79,7 @@ lattice_video_layer_to_string (LatticeVideoLayer layer)
     case LATTICE_VIDEO_LAYER_LOW_QUARTER: return "low-quarter";
     case LATTICE_VIDEO_LAYER_LOW_HALF: return "low-half";
     case LATTICE_VIDEO_LAYER_LOW: return "low";
+    case LATTICE_VIDEO_LAYER_FULL_QUARTER: return "full-quarter";
     case LATTICE_VIDEO_LAYER_FULL_HALF: return "full-half";
     case LATTICE_VIDEO_LAYER_FULL: return "full";
     default: return "unknown";
@@ -88,7 +89,8 @@ lattice_video_layer_to_string (LatticeVideoLayer layer)
 gboolean
 lattice_video_layer_is_full (LatticeVideoLayer layer)
 {
-  return layer == LATTICE_VIDEO_LAYER_FULL || layer == LATTICE_VIDEO_LAYER_FULL_HALF;
+  return layer == LATTICE_VIDEO_LAYER_FULL || layer == LATTICE_VIDEO_LAYER_FULL_HALF ||
+         layer == LATTICE_VIDEO_LAYER_FULL_QUARTER;
 }
 
 guint
@@ -96,7 +98,8 @@ lattice_video_layer_max_temporal (LatticeVideoLayer layer)
 {
   switch (layer)
     {
-    case LATTICE_VIDEO_LAYER_LOW_QUARTER: return 0;
+    case LATTICE_VIDEO_LAYER_LOW_QUARTER:
+    case LATTICE_VIDEO_LAYER_FULL_QUARTER: return 0;
     case LATTICE_VIDEO_LAYER_LOW_HALF:
     case LATTICE_VIDEO_LAYER_FULL_HALF: return 1;
     case LATTICE_VIDEO_LAYER_NONE:
@@ -117,7 +120,7 @@ layer_input (LatticeVideoLayer layer)
 static LatticeVideoLayer
 input_layer (Input input, guint max_temporal)
 {
-  static const LatticeVideoLayer full[] = { LATTICE_VIDEO_LAYER_FULL_HALF, LATTICE_VIDEO_LAYER_FULL_HALF,
+  static const LatticeVideoLayer full[] = { LATTICE_VIDEO_LAYER_FULL_QUARTER, LATTICE_VIDEO_LAYER_FULL_HALF,
                                             LATTICE_VIDEO_LAYER_FULL };
   static const LatticeVideoLayer low[] = { LATTICE_VIDEO_LAYER_LOW_QUARTER, LATTICE_VIDEO_LAYER_LOW_HALF,
                                            LATTICE_VIDEO_LAYER_LOW };

@@ -31,6 +31,7 @@ typedef enum {
   LATTICE_VIDEO_LAYER_LOW_QUARTER,/* low resolution, base temporal layer: a quarter of the frames */
   LATTICE_VIDEO_LAYER_LOW_HALF,   /* low resolution, half the frames */
   LATTICE_VIDEO_LAYER_LOW,        /* low resolution, every frame */
+  LATTICE_VIDEO_LAYER_FULL_QUARTER, /* full resolution, a quarter of the frames */
   LATTICE_VIDEO_LAYER_FULL_HALF,  /* full resolution, half the frames */
   LATTICE_VIDEO_LAYER_FULL,       /* full resolution, every frame */
 } LatticeVideoLayer;
@@ -63,7 +64,7 @@ void               lattice_layer_selector_get_stats        (LatticeLayerSelector
                                                             LatticeLayerSelectorStats *stats);
 
 /* A short name for statistics: "none", "low-quarter", "low-half", "low",
- * "full-half", "full". */
+ * "full-quarter", "full-half", "full". */
 const char        *lattice_video_layer_to_string           (LatticeVideoLayer     layer);
 /* Whether @layer comes from the full-resolution encoder, and the highest
  * temporal layer it keeps (0–2). */

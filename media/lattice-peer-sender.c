@@ -19,14 +19,23 @@
  * encoder's rate). */
 #define MAX_OVER_NOMINAL   1.3
 #define MIN_ESTIMATE_BPS   30000
-/* A layer is picked when it costs at most this share of the estimate:
- * what the encoders produce swings around their target. */
-#define LAYER_HEADROOM     0.95
+/* A higher layer is taken when it costs at most UP_HEADROOM of the
+ * estimate; the current one is left only when it costs more than
+ * DOWN_TOLERANCE of it. What the encoders produce swings around their
+ * target, and the estimate around the link's rate (random loss, jitter):
+ * without the gap between the two, a layer on the edge flaps. */
+#define UP_HEADROOM        0.9
+#define DOWN_TOLERANCE     1.1
 /* Up a layer only after the estimate has allowed it this long, and not
- * within UP_AFTER_DOWN_US of going down: a flapping layer is worse than a
- * steady lower one. Down is at once. */
-#define UP_HOLD_US         (1 * G_USEC_PER_SEC)
-#define UP_AFTER_DOWN_US   (3 * G_USEC_PER_SEC)
+ * within a back-off of going down: a flapping layer is worse than a steady
+ * lower one. Down is at once. A step up that the link took back within
+ * FAILED_UP_US doubles the back-off (from UP_AFTER_DOWN_US up to
+ * MAX_UP_AFTER_DOWN_US); a layer kept for STABLE_US resets it. */
+#define UP_HOLD_US           (1 * G_USEC_PER_SEC)
+#define UP_AFTER_DOWN_US     (3 * G_USEC_PER_SEC)
+#define MAX_UP_AFTER_DOWN_US (60 * G_USEC_PER_SEC)
+#define FAILED_UP_US         (5 * G_USEC_PER_SEC)
+#define STABLE_US            (30 * G_USEC_PER_SEC)
 /* With no video at all there is no feedback to say the link got better:
  * try the lowest layer again after this long, doubling up to the max. */
 #define NO_VIDEO_RETRY_US      (8 * G_USEC_PER_SEC)
@@ -57,6 +66,9 @@ struct _LatticePeerSender {
   LatticeVideoLayer  layer;
   gint64             up_since_us;  /* when the estimate first allowed a higher layer, or 0 */
   gint64             last_down_us;
+  gint64             last_up_us;
+  gint64             last_change_us;
+  gint64             up_backoff_us;
   gint64             no_video_since_us;
   gint64             no_video_retry_us;
 };
@@ -78,6 +90,7 @@ lattice_peer_sender_new (const char *peer_id,
   self->layer = LATTICE_VIDEO_LAYER_FULL;
   self->max_layer = LATTICE_VIDEO_LAYER_LAST;
   self->no_video_retry_us = NO_VIDEO_RETRY_US;
+  self->up_backoff_us = UP_AFTER_DOWN_US;
   return self;
 }
 
@@ -284,18 +297,89 @@ lattice_peer_sender_layer_cost (const LatticeEncoderRates *rates,
   return (guint) (base * lattice_vp8_layers_share (lattice_video_layer_max_temporal (layer)));
 }
 
-/* The most this estimate allows at these rates. */
-static LatticeVideoLayer
-affordable_layer (const LatticeEncoderRates *rates, guint estimate)
-{
-  for (int layer = LATTICE_VIDEO_LAYER_LAST; layer > LATTICE_VIDEO_LAYER_NONE; layer--)
-    {
-      guint cost = lattice_peer_sender_layer_cost (rates, layer);
+/* The ladder a peer goes down as its link slows, best first. With a
+ * low-resolution encoder, size goes before frame rate: a face in a small
+ * tile keeps moving smoothly, and the low layer costs a third of the full
+ * one, less than the full one at half rate; then the low one drops frames.
+ * Without one, the full layer drops frames. A receiver's cap (@max, see
+ * lattice_peer_sender_set_max_layer()) keeps what does not exceed it, and
+ * the cap itself if it is not on the ladder. Returns the number of rungs;
+ * below the last is no video. */
+#define MAX_RUNGS 4
 
-      if (cost != G_MAXUINT && cost <= estimate * LAYER_HEADROOM)
-        return layer;
+static gboolean
+within (LatticeVideoLayer layer, LatticeVideoLayer max)
+{
+  gboolean full = lattice_video_layer_is_full (layer), max_full = lattice_video_layer_is_full (max);
+
+  if (layer == max)
+    return TRUE;
+  if (full != max_full)
+    return max_full;  /* a smaller picture is within a bigger one's cap */
+  return lattice_video_layer_max_temporal (layer) <= lattice_video_layer_max_temporal (max);
+}
+
+static guint
+build_ladder (const LatticeEncoderRates *rates, LatticeVideoLayer max, LatticeVideoLayer *ladder)
+{
+  static const LatticeVideoLayer with_low[] = { LATTICE_VIDEO_LAYER_FULL, LATTICE_VIDEO_LAYER_LOW,
+                                                LATTICE_VIDEO_LAYER_LOW_HALF, LATTICE_VIDEO_LAYER_LOW_QUARTER };
+  static const LatticeVideoLayer full_only[] = { LATTICE_VIDEO_LAYER_FULL, LATTICE_VIDEO_LAYER_FULL_HALF,
+                                                 LATTICE_VIDEO_LAYER_FULL_QUARTER };
+  const LatticeVideoLayer *base = rates->low_bps > 0 ? with_low : full_only;
+  guint n_base = rates->low_bps > 0 ? G_N_ELEMENTS (with_low) : G_N_ELEMENTS (full_only);
+  gboolean max_on_ladder = FALSE;
+  guint n = 0;
+
+  if (max == LATTICE_VIDEO_LAYER_NONE || rates->full_bps == 0)
+    return 0;
+  for (guint i = 0; i < n_base; i++)
+    max_on_ladder |= base[i] == max;
+  if (!max_on_ladder && lattice_peer_sender_layer_cost (rates, max) != G_MAXUINT)
+    ladder[n++] = max;
+  for (guint i = 0; i < n_base && n < MAX_RUNGS; i++)
+    if (within (base[i], max) && (max_on_ladder || lattice_peer_sender_layer_cost (rates, base[i]) <
+                                                   lattice_peer_sender_layer_cost (rates, max)))
+      ladder[n++] = base[i];
+  return n;
+}
+
+/* Where @layer is on @ladder; @n_rungs (no video) if not on it. */
+static guint
+rung_of (const LatticeVideoLayer *ladder, guint n_rungs, LatticeVideoLayer layer)
+{
+  for (guint i = 0; i < n_rungs; i++)
+    if (ladder[i] == layer)
+      return i;
+  return n_rungs;
+}
+
+/* The best rung this estimate allows at these rates, given that @current
+ * is the one sent now (see UP_HEADROOM). */
+static guint
+affordable_rung (const LatticeEncoderRates *rates, const LatticeVideoLayer *ladder, guint n_rungs,
+                 guint current, guint estimate)
+{
+  for (guint i = 0; i < n_rungs; i++)
+    {
+      guint cost = lattice_peer_sender_layer_cost (rates, ladder[i]);
+      double share = i >= current ? DOWN_TOLERANCE : UP_HEADROOM;
+
+      if (cost != G_MAXUINT && cost <= estimate * share)
+        return i;
     }
-  return LATTICE_VIDEO_LAYER_NONE;
+  return n_rungs;
+}
+
+/* How much a layer is, for telling up from down: the full picture over
+ * the low one, then frame rate. */
+static guint
+layer_rank (LatticeVideoLayer layer)
+{
+  if (layer == LATTICE_VIDEO_LAYER_NONE)
+    return 0;
+  return 1 + (lattice_video_layer_is_full (layer) ? LATTICE_VP8_TEMPORAL_LAYERS : 0) +
+         lattice_video_layer_max_temporal (layer);
 }
 
 static void
@@ -305,8 +389,16 @@ set_layer (LatticePeerSender *self, LatticeVideoLayer layer, gint64 now_us)
     return;
   g_debug ("Peer %s: video layer %s -> %s", self->peer_id,
            lattice_video_layer_to_string (self->layer), lattice_video_layer_to_string (layer));
-  if (layer < self->layer)
-    self->last_down_us = now_us;
+  if (layer_rank (layer) < layer_rank (self->layer))
+    {
+      /* the link took back a step up: try again less often */
+      if (self->last_up_us != 0 && now_us - self->last_up_us < FAILED_UP_US)
+        self->up_backoff_us = MIN (self->up_backoff_us * 2, MAX_UP_AFTER_DOWN_US);
+      self->last_down_us = now_us;
+    }
+  else
+    self->last_up_us = now_us;
+  self->last_change_us = now_us;
   if (layer == LATTICE_VIDEO_LAYER_NONE)
     self->no_video_since_us = now_us;
   self->layer = layer;
@@ -317,34 +409,40 @@ set_layer (LatticePeerSender *self, LatticeVideoLayer layer, gint64 now_us)
 static void
 choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates *rates, guint estimate)
 {
-  LatticeVideoLayer best = MIN (affordable_layer (rates, estimate), self->max_layer);
+  LatticeVideoLayer ladder[MAX_RUNGS];
+  guint n_rungs = build_ladder (rates, self->max_layer, ladder);
+  guint current = rung_of (ladder, n_rungs, self->layer);
+  guint best;
 
   if (rates->full_bps == 0)
     return;
   /* what the receiver does not want is not probed for either */
-  if (self->max_layer == LATTICE_VIDEO_LAYER_NONE)
+  if (n_rungs == 0)
     {
       set_layer (self, LATTICE_VIDEO_LAYER_NONE, now_us);
       return;
     }
-  if (best < self->layer)
+  best = affordable_rung (rates, ladder, n_rungs, current, estimate);
+  if (best > current || (current == n_rungs && self->layer != LATTICE_VIDEO_LAYER_NONE))
     {
-      set_layer (self, best, now_us);
+      set_layer (self, best < n_rungs ? ladder[best] : LATTICE_VIDEO_LAYER_NONE, now_us);
       return;
     }
-  if (self->layer == LATTICE_VIDEO_LAYER_NONE && best == LATTICE_VIDEO_LAYER_NONE)
+  if (current == n_rungs && best == n_rungs)
     {
       /* no video, no feedback to say things got better: try now and then */
       if (now_us - self->no_video_since_us >= self->no_video_retry_us)
         {
           self->no_video_retry_us = MIN (self->no_video_retry_us * 2, NO_VIDEO_RETRY_MAX_US);
-          set_layer (self, LATTICE_VIDEO_LAYER_LOW_QUARTER, now_us);
+          set_layer (self, ladder[n_rungs - 1], now_us);
         }
       return;
     }
-  if (best == self->layer)
+  if (best == current)
     {
       self->up_since_us = 0;
+      if (now_us - self->last_change_us >= STABLE_US)
+        self->up_backoff_us = UP_AFTER_DOWN_US;
       return;
     }
   /* The estimate was made at a higher layer the receiver no longer
@@ -352,17 +450,16 @@ choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates 
   if (self->receiver_capped)
     {
       self->receiver_capped = FALSE;
-      set_layer (self, best, now_us);
+      set_layer (self, ladder[best], now_us);
       return;
     }
   if (self->up_since_us == 0)
     self->up_since_us = now_us;
-  if (now_us - self->up_since_us >= UP_HOLD_US && now_us - self->last_down_us >= UP_AFTER_DOWN_US)
+  if (now_us - self->up_since_us >= UP_HOLD_US && now_us - self->last_down_us >= self->up_backoff_us)
     {
-      /* one step at a time: the estimate was made at the lower rate */
-      set_layer (self, self->layer + 1, now_us);
-      if (self->layer >= LATTICE_VIDEO_LAYER_LOW)
-        self->no_video_retry_us = NO_VIDEO_RETRY_US;
+      /* one rung at a time: the estimate was made at the lower rate */
+      set_layer (self, ladder[current - 1], now_us);
+      self->no_video_retry_us = NO_VIDEO_RETRY_US;
     }
 }
 
@@ -400,12 +497,15 @@ lattice_peer_sender_set_max_layer (LatticePeerSender *self,
                                    LatticeVideoLayer  layer)
 {
   self->max_layer = MIN (layer, LATTICE_VIDEO_LAYER_LAST);
-  if (self->selector != NULL && self->layer > self->max_layer)
+  if (self->selector != NULL && !within (self->layer, self->max_layer))
     {
+      gint64 backoff = self->up_backoff_us;
+
       set_layer (self, self->max_layer, g_get_monotonic_time ());
       self->receiver_capped = TRUE;
-      /* not a congestion step: going back up needs no wait */
+      /* not the link's doing: going back up needs no wait */
       self->last_down_us = 0;
+      self->up_backoff_us = backoff;
     }
 }
 
@@ -449,7 +549,9 @@ lattice_peer_sender_get_stats (LatticePeerSender      *self,
   lattice_bwe_get_status (self->bwe, &status);
   stats->estimate_bps = status.target_bps;
   stats->acked_bps = status.acked_bps;
-  stats->loss = self->loss;
+  /* what transport-wide feedback says, before repairs; the receiver
+   * reports' loss after retransmissions otherwise */
+  stats->loss = self->feedback_reports > 0 ? status.loss : self->loss;
   stats->rtt_us = self->rtt_us;
   stats->feedback_reports = self->feedback_reports;
   g_mutex_unlock (&self->lock);

@@ -42,7 +42,7 @@ typedef struct {
   guint             acked_bps;      /* what the peer acknowledged receiving */
   LatticeVideoLayer layer;          /* what it forwards now */
   LatticeVideoLayer target;         /* what it is switching to */
-  double            loss;           /* 0–1, the latest the peer reported */
+  double            loss;           /* 0–1: of the last feedback window, before repairs */
   gint64            rtt_us;         /* -1: unknown */
   guint64           sent_bytes;     /* video forwarded to this peer */
   guint64           keyframe_requests;
