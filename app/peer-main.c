@@ -45,6 +45,8 @@ typedef struct {
   GMainLoop   *loop;
   gint64       join_started_us;
   guint        stats_id;
+  guint        gaps_id;
+  GHashTable  *last_frames;  /* peer id → VideoProgress */
   guint        duration_id;
   guint        quit_id;
   int          exit_code;
@@ -250,6 +252,9 @@ add_send_stats (JsonBuilder *builder,
   add_string (builder, "layer", lattice_video_layer_to_string (send.layer));
   add_string (builder, "target", lattice_video_layer_to_string (send.target));
   add_int (builder, "bytes", send.sent_bytes);
+  /* the transport's loss (transport-wide feedback, before repairs) */
+  add_double (builder, "loss", send.loss * 100);
+  add_int (builder, "keyframeRequests", send.keyframe_requests);
   json_builder_end_object (builder);
 }
 
@@ -268,7 +273,6 @@ add_rtcp_stats (JsonBuilder                      *builder,
   add_int (builder, "retransmitted", stats->retransmitted);
   add_int (builder, "repaired", stats->repaired);
   add_int (builder, "keyframeRequestsSent", stats->keyframe_requests_sent);
-  add_int (builder, "keyframeRequestsReceived", stats->keyframe_requests_received);
   json_builder_end_object (builder);
 }
 
@@ -310,6 +314,58 @@ add_peer_stats (Peer                  *self,
   if (self->stamp_time)
     add_latency (builder, peer);
   json_builder_end_object (builder);
+}
+
+/* Video gaps: when a peer's video comes back after stopping for a while
+ * (a broken link, a lost reference frame), how long it was away. Every
+ * frame that comes out of the decoder is intact (the VP8 guard holds back
+ * the others), so this is also how long until an intact picture. */
+#define GAP_POLL_MS      50
+#define GAP_MIN_MS      500
+
+typedef struct {
+  guint64 frames;
+  gint64  changed_us;
+} VideoProgress;
+
+static gboolean
+on_gaps_tick (gpointer user_data)
+{
+  Peer *self = user_data;
+  g_autoptr(GList) peers = lattice_media_engine_get_peers (lattice_call_get_engine (self->call));
+  gint64 now = g_get_monotonic_time ();
+
+  for (GList *l = peers; l != NULL; l = l->next)
+    {
+      const char *id = lattice_peer_connection_get_id (l->data);
+      VideoProgress *progress = g_hash_table_lookup (self->last_frames, id);
+      LatticePeerConnectionStats stats;
+
+      lattice_peer_connection_get_stats (l->data, &stats);
+      if (progress == NULL)
+        {
+          progress = g_new0 (VideoProgress, 1);
+          progress->frames = stats.video_frames;
+          progress->changed_us = now;
+          g_hash_table_insert (self->last_frames, g_strdup (id), progress);
+          continue;
+        }
+      if (stats.video_frames == progress->frames)
+        continue;
+      /* a new connection counts from zero again */
+      if (stats.video_frames > progress->frames && progress->frames > 0 &&
+          now - progress->changed_us >= GAP_MIN_MS * 1000)
+        {
+          JsonBuilder *builder = begin_event ("video-resumed");
+
+          add_string (builder, "from", id);
+          add_int (builder, "gap", (now - progress->changed_us) / 1000);
+          end_event (builder);
+        }
+      progress->frames = stats.video_frames;
+      progress->changed_us = now;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -359,6 +415,7 @@ on_call_notify_state (LatticeCall *call,
           add_string (builder, "room", lattice_call_get_room (call));
           end_event (builder);
           self->stats_id = g_timeout_add_seconds (1, on_stats_tick, self);
+          self->gaps_id = g_timeout_add (GAP_POLL_MS, on_gaps_tick, self);
         }
       else
         {
@@ -408,6 +465,7 @@ leave (Peer *self)
     return;
   self->leaving = TRUE;
   g_clear_handle_id (&self->stats_id, g_source_remove);
+  g_clear_handle_id (&self->gaps_id, g_source_remove);
   lattice_call_leave (self->call);
   end_event (begin_event ("left"));
   /* give the websocket a moment to carry "leave" and the close frame */
@@ -599,6 +657,7 @@ run (Options *options,
     }
 
   self.loop = g_main_loop_new (NULL, FALSE);
+  self.last_frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self.stamp_time = options->stamp_time;
   self.call = lattice_call_new (engine);
   if (options->stun != NULL || options->turn != NULL)
@@ -630,6 +689,8 @@ run (Options *options,
     }
 
   g_clear_handle_id (&self.stats_id, g_source_remove);
+  g_clear_handle_id (&self.gaps_id, g_source_remove);
+  g_clear_pointer (&self.last_frames, g_hash_table_unref);
   g_clear_handle_id (&self.duration_id, g_source_remove);
   g_clear_handle_id (&self.quit_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (self.call, &self);
