@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lattice-call.h"
+#include "lattice-connection-quality.h"
 #include "lattice-app-enums.h"
 #include "lattice-ice.h"
 #include "lattice-link.h"
@@ -38,6 +39,7 @@ struct _LatticeCall
   GHashTable             *awaiting_answer;  /* ids we sent an offer to, no answer yet */
   GHashTable             *departed;         /* ids announced as left */
   GHashTable             *rebuilds;         /* id → GSource, a pending re-offer */
+  LatticeQualityMonitor  *quality;          /* while the engine runs */
   LatticeCallState        state;
   guint                   audio_muted : 1;
   guint                   video_enabled : 1;
@@ -97,6 +99,7 @@ fail (LatticeCall *self,
   if (self->client != NULL)
     lattice_signaling_client_disconnect (self->client);
   g_hash_table_remove_all (self->rebuilds);
+  g_clear_pointer (&self->quality, lattice_quality_monitor_free);
   lattice_media_engine_stop (self->engine);
   set_state (self, LATTICE_CALL_STATE_FAILED);
 }
@@ -883,6 +886,7 @@ lattice_call_dispose (GObject *object)
       lattice_signaling_client_disconnect (self->client);
       g_clear_object (&self->client);
     }
+  g_clear_pointer (&self->quality, lattice_quality_monitor_free);
   if (self->engine != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->engine, self);
@@ -1012,6 +1016,8 @@ lattice_call_join (LatticeCall  *self,
       return FALSE;
     }
 
+  g_clear_pointer (&self->quality, lattice_quality_monitor_free);
+  self->quality = lattice_quality_monitor_new (self->engine, G_LIST_MODEL (self->participants));
   self->link = g_steal_pointer (&parsed);
   self->display_name = g_strdup (display_name);
   self->client = lattice_signaling_client_new_for_link (self->link, display_name, password);
@@ -1033,6 +1039,7 @@ lattice_call_leave (LatticeCall *self)
   if (self->client != NULL)
     lattice_signaling_client_disconnect (self->client);
   g_hash_table_remove_all (self->rebuilds);
+  g_clear_pointer (&self->quality, lattice_quality_monitor_free);
   lattice_media_engine_stop (self->engine);
   /* everyone but ourselves is gone from the UI's point of view */
   for (guint n = g_list_model_get_n_items (G_LIST_MODEL (self->participants)); n > 0; n--)

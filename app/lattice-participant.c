@@ -20,6 +20,7 @@ struct _LatticeParticipant
   char *verification_code;
   char *video_notice;
   LatticeConnectionState connection_state;
+  LatticeConnectionQuality connection_quality;
   guint is_self : 1;
   guint audio_muted : 1;
   guint video_off : 1;
@@ -43,6 +44,7 @@ enum {
   PROP_PAINTABLE,
   PROP_VERIFICATION_CODE,
   PROP_VIDEO_NOTICE,
+  PROP_CONNECTION_QUALITY,
   N_PROPS
 };
 
@@ -141,6 +143,9 @@ lattice_participant_get_property (GObject    *object,
     case PROP_VERIFICATION_CODE:
       g_value_set_string (value, self->verification_code);
       break;
+    case PROP_CONNECTION_QUALITY:
+      g_value_set_enum (value, self->connection_quality);
+      break;
     case PROP_VIDEO_NOTICE:
       g_value_set_string (value, self->video_notice);
       break;
@@ -192,6 +197,9 @@ lattice_participant_set_property (GObject      *object,
     case PROP_VIDEO_NOTICE:
       lattice_participant_set_video_notice (self, g_value_get_string (value));
       break;
+    case PROP_CONNECTION_QUALITY:
+      lattice_participant_set_connection_quality (self, g_value_get_enum (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -239,6 +247,9 @@ lattice_participant_class_init (LatticeParticipantClass *klass)
   properties[PROP_CONNECTION_STATE] =
     g_param_spec_enum ("connection-state", NULL, NULL,
                        LATTICE_TYPE_CONNECTION_STATE, LATTICE_CONNECTION_NEW, rw);
+  properties[PROP_CONNECTION_QUALITY] =
+    g_param_spec_enum ("connection-quality", NULL, NULL,
+                       LATTICE_TYPE_CONNECTION_QUALITY, LATTICE_CONNECTION_QUALITY_UNKNOWN, rw);
   properties[PROP_PAINTABLE] =
     g_param_spec_object ("paintable", NULL, NULL, G_TYPE_OBJECT, rw);
   properties[PROP_VERIFICATION_CODE] =
@@ -450,4 +461,22 @@ lattice_participant_set_video_notice (LatticeParticipant *self,
 
   if (replace_str (&self->video_notice, notice))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_NOTICE]);
+}
+
+LatticeConnectionQuality
+lattice_participant_get_connection_quality (LatticeParticipant *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PARTICIPANT (self), LATTICE_CONNECTION_QUALITY_UNKNOWN);
+  return self->connection_quality;
+}
+
+void
+lattice_participant_set_connection_quality (LatticeParticipant       *self,
+                                            LatticeConnectionQuality  quality)
+{
+  g_return_if_fail (LATTICE_IS_PARTICIPANT (self));
+  if (self->connection_quality == quality)
+    return;
+  self->connection_quality = quality;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_QUALITY]);
 }

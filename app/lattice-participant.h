@@ -6,6 +6,8 @@
 
 #include <glib-object.h>
 
+#include "lattice-connection-quality.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -26,7 +28,8 @@ G_DECLARE_FINAL_TYPE (LatticeParticipant, lattice_participant, LATTICE, PARTICIP
  *   "paintable" (GObject: the GdkPaintable the UI's video sink draws into,
  *   set by whoever created the sink; NULL when none),
  *   "verification-code" (string or NULL), "video-notice" (string or NULL:
- *   why there is no video, e.g. camera access refused). */
+ *   why there is no video, e.g. camera access refused),
+ *   "connection-quality" (LatticeConnectionQuality, lattice-connection-quality.h). */
 LatticeParticipant     *lattice_participant_new                  (const char *id,
                                                                   const char *name,
                                                                   gboolean    is_self);
@@ -63,5 +66,9 @@ void                    lattice_participant_set_verification_code (LatticePartic
 const char             *lattice_participant_get_video_notice     (LatticeParticipant *self);
 void                    lattice_participant_set_video_notice     (LatticeParticipant *self,
                                                                   const char         *notice);
+
+LatticeConnectionQuality lattice_participant_get_connection_quality (LatticeParticipant       *self);
+void                     lattice_participant_set_connection_quality (LatticeParticipant       *self,
+                                                                     LatticeConnectionQuality  quality);
 
 G_END_DECLS

@@ -89,6 +89,45 @@ test_paintable_reference (void)
   g_assert_finalize_object (p);
 }
 
+/* The one-word rating of a link: the worst of what each measure says. */
+static void
+test_connection_quality (void)
+{
+  static const struct {
+    LatticeLinkMeasures      m;
+    LatticeConnectionQuality quality;
+  } cases[] = {
+    { { -1, -1, -1, -1 }, LATTICE_CONNECTION_QUALITY_UNKNOWN },
+    { { 20, 0, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_GOOD },
+    { { 20, -1, -1, -1 }, LATTICE_CONNECTION_QUALITY_GOOD },
+    { { 300, 0, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_FAIR },    /* round trip */
+    { { 600, 0, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_POOR },
+    { { 20, 0.03, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_FAIR },  /* loss of what we send */
+    { { 20, 0, 0.03, 1.3 }, LATTICE_CONNECTION_QUALITY_FAIR },  /* of what we receive */
+    { { 20, 0, 0.12, 1.3 }, LATTICE_CONNECTION_QUALITY_POOR },
+    { { 20, 0, 0, 0.6 }, LATTICE_CONNECTION_QUALITY_FAIR },     /* the low layer */
+    { { 20, 0, 0, 0.2 }, LATTICE_CONNECTION_QUALITY_POOR },     /* barely any video */
+    { { 600, 0.03, 0, 0.6 }, LATTICE_CONNECTION_QUALITY_POOR }, /* the worst wins */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (lattice_connection_quality_rate (&cases[i].m), ==, cases[i].quality);
+}
+
+static void
+test_connection_quality_notify (void)
+{
+  g_autoptr(LatticeParticipant) p = lattice_participant_new ("abc", "Ada", FALSE);
+  guint quality = 0;
+
+  g_assert_cmpint (lattice_participant_get_connection_quality (p), ==, LATTICE_CONNECTION_QUALITY_UNKNOWN);
+  g_signal_connect (p, "notify::connection-quality", G_CALLBACK (count_notify), &quality);
+  lattice_participant_set_connection_quality (p, LATTICE_CONNECTION_QUALITY_FAIR);
+  lattice_participant_set_connection_quality (p, LATTICE_CONNECTION_QUALITY_FAIR);
+  g_assert_cmpuint (quality, ==, 1);
+  g_assert_cmpint (lattice_participant_get_connection_quality (p), ==, LATTICE_CONNECTION_QUALITY_FAIR);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -98,6 +137,8 @@ main (int   argc,
   g_test_add_func ("/participant/initials", test_initials);
   g_test_add_func ("/participant/notify-only-on-change", test_notify_only_on_change);
   g_test_add_func ("/participant/paintable-reference", test_paintable_reference);
+  g_test_add_func ("/participant/connection-quality", test_connection_quality);
+  g_test_add_func ("/participant/connection-quality-notify", test_connection_quality_notify);
 
   return g_test_run ();
 }
