@@ -169,6 +169,20 @@ on_participant_notify_verification (LatticeParticipant *participant,
   end_event (builder);
 }
 
+/* The link to a participant, in one word (lattice-connection-quality.h). */
+static void
+on_participant_notify_quality (LatticeParticipant *participant,
+                               GParamSpec         *pspec,
+                               Peer               *self)
+{
+  JsonBuilder *builder = begin_event ("quality");
+
+  add_string (builder, "id", lattice_participant_get_id (participant));
+  add_string (builder, "quality", enum_nick (LATTICE_TYPE_CONNECTION_QUALITY,
+                                             lattice_participant_get_connection_quality (participant)));
+  end_event (builder);
+}
+
 static void
 on_participant_joined (LatticeCall        *call,
                        LatticeParticipant *participant,
@@ -184,6 +198,8 @@ on_participant_joined (LatticeCall        *call,
                     G_CALLBACK (on_participant_notify_state), self);
   g_signal_connect (participant, "notify::verification-code",
                     G_CALLBACK (on_participant_notify_verification), self);
+  g_signal_connect (participant, "notify::connection-quality",
+                    G_CALLBACK (on_participant_notify_quality), self);
 }
 
 static void

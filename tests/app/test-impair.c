@@ -348,6 +348,24 @@ set_both_ways (guint host, const LatticeTestLinkParams *params)
   lattice_test_net_set_downlink (net, host, params);
 }
 
+/* The last connection quality @proc printed for @other. */
+static const char *
+last_quality (LatticeTestProc *proc, LatticeTestProc *other)
+{
+  GPtrArray *events = lattice_test_proc_get_events (proc);
+
+  for (guint i = events->len; i > 0; i--)
+    {
+      JsonObject *e = g_ptr_array_index (events, i - 1);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (e, "event", NULL), "quality") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (e, "id", NULL),
+                     lattice_test_proc_get_id (other)) == 0)
+        return json_object_get_string_member (e, "quality");
+    }
+  return NULL;
+}
+
 /* Scenarios. */
 
 static void
@@ -385,6 +403,8 @@ test_downlink_cap (void)
   const guint a = 0, b = 1, c = 2;
 
   measure_all (call, "uncapped", before);
+  /* an unimpaired link rates good */
+  g_assert_cmpstr (last_quality (call->peers[b], call->peers[c]), ==, "good");
   lattice_test_net_set_downlink (net, a + 1, &capped);
   lattice_test_run_for (2 * SETTLE_MS);
   measure_all (call, "downlink-cap", after);
@@ -396,6 +416,13 @@ test_downlink_cap (void)
       g_assert_cmpfloat (after[a][tx].p95_ms, <, 250);
       g_assert_cmpuint (after[a][tx].width, <, 320);
     }
+  /* B and C see that what they can send A is short of the full layer */
+  g_test_message ("quality: B rates A %s, C rates A %s, B rates C %s",
+                  last_quality (call->peers[b], call->peers[a]), last_quality (call->peers[c], call->peers[a]),
+                  last_quality (call->peers[b], call->peers[c]));
+  g_assert_cmpstr (last_quality (call->peers[b], call->peers[a]), !=, "good");
+  g_assert_cmpstr (last_quality (call->peers[c], call->peers[a]), !=, "good");
+  g_assert_cmpstr (last_quality (call->peers[b], call->peers[c]), ==, "good");
   /* B↔C keep the full layer: frame rate and bitrate as uncapped */
   g_assert_cmpuint (after[b][c].width, ==, 320);
   g_assert_cmpuint (after[c][b].width, ==, 320);
