@@ -30,7 +30,7 @@
 #define THRESHOLD_UP          4.0      /* per second, while the trend is above it */
 #define THRESHOLD_DOWN        0.2      /* per second, while the trend is below it */
 #define THRESHOLD_SKIP        100.0    /* trends this far above it do not move it */
-#define OVERUSE_US            20000    /* trend above threshold this long is overuse */
+#define OVERUSE_US            100000   /* trend above threshold this long is overuse */
 
 /* Rate controller */
 #define BETA                  0.85     /* back-off, of the acknowledged rate */
