@@ -93,8 +93,10 @@ measure (LatticeQualityMonitor *self, LatticePeerConnection *peer, LatticeLinkMe
   if (lattice_media_engine_get_sender_stats (self->engine, lattice_peer_connection_get_id (peer), &send))
     {
       m->loss_sent = send.acked_bps > 0 ? send.loss : -1;
+      /* what the estimate leaves for video, against what the full layer needs */
       if (rates.full_nominal_bps > 0)
-        m->bandwidth_ratio = (double) send.estimate_bps / rates.full_nominal_bps;
+        m->bandwidth_ratio = (double) (send.estimate_bps - MIN (send.audio_bps, send.estimate_bps)) /
+                             rates.full_nominal_bps;
     }
 }
 

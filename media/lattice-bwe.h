@@ -37,7 +37,9 @@
  * more than 100 ms/s above it does not move it (that is real overuse, not
  * noise), nor does a falling trend: the drain after a back-off is no noise,
  * and learning from it would hide the next overuse. Overuse is a trend
- * above the threshold for 20 ms and two groups, and not falling; underuse,
+ * above the threshold for 100 ms and two groups, and not falling (with
+ * 20 ms, the jitter of a long path, 40 ± 10 ms, often looked like it);
+ * underuse,
  * a trend below minus the threshold; anything else is normal.
  *
  * Rate control. Overuse: decrease, to 0.85 × the acknowledged rate (BETA,

@@ -22,8 +22,6 @@
 #include "lattice-test-source.h"
 #include "lattice-video-encoders.h"
 
-#define VIDEO_PAYLOAD 96
-#define AUDIO_PAYLOAD 111
 /* Video: NACK with retransmissions (webrtcbin adds the RTX payload type for
  * a transceiver with do-nack), keyframe requests, and transport-wide
  * congestion control, whose header extension the payloader writes. */
@@ -32,7 +30,11 @@
                        "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true," \
                        "rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-transport-cc=(boolean)true," \
                        "extmap-3=(string)\"" TWCC_URI "\""
-#define AUDIO_RTP_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111"
+/* Audio carries the transport-wide sequence numbers too: its steady 50
+ * packets a second give the bandwidth estimate delay samples between the
+ * video frames, which at a small layer come a few times a second. */
+#define AUDIO_RTP_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111," \
+                       "rtcp-fb-transport-cc=(boolean)true,extmap-3=(string)\"" TWCC_URI "\""
 /* Per-peer decisions (layers, encoder bitrates) every tick, statistics
  * (loss, round trip) from webrtcbin every STATS_TICKS. */
 #define STATS_TICKS  (1000 / LATTICE_PEER_SENDER_TICK_MS)
@@ -190,7 +192,7 @@ make_audio_payloader (void)
 {
   GstElement *pay = lattice_media_make_element ("rtpopuspay", "audio-payloader");
 
-  g_object_set (pay, "pt", AUDIO_PAYLOAD, NULL);
+  g_object_set (pay, "pt", LATTICE_MEDIA_AUDIO_PAYLOAD, NULL);
   return pay;
 }
 
@@ -454,6 +456,18 @@ ghost_pad (GstBin *bin, GstElement *element, const char *name)
   return ghost;
 }
 
+static GstPadProbeReturn
+drop_feedback (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  const GstStructure *s = gst_event_get_structure (event);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM && s != NULL &&
+      gst_structure_has_name (s, "RTPTWCCPackets"))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
 /* The bin's audio branch: queue [→ encoder → payloader] → webrtcbin. */
 static GstPad *
 build_audio_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer)
@@ -475,6 +489,9 @@ build_audio_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer)
   {
     g_autoptr(GstPad) last_pad = gst_element_get_static_pad (last, "src");
     gst_pad_link (last_pad, webrtc_pad);
+    /* the video sender reads the transport-wide feedback; it has no use
+     * up the shared audio chain */
+    gst_pad_add_probe (last_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, drop_feedback, NULL, NULL);
   }
   return ghost_pad (bin, chain[0], "audio_sink");
 }
@@ -792,46 +809,110 @@ update_device (LatticeMediaEngine *self, gboolean video)
 
 /* Adapting to each peer's link. */
 
-/* The encoders' bitrates follow what the peers need: each layer runs at
- * what its fastest receiver's estimate allows, up to its nominal rate, so
- * one slow peer never lowers what the others receive; only when every
- * peer is slow does the full layer's bitrate come down (and the layer
- * choice in lattice-peer-sender.c then moves a peer to a smaller layer
- * before the full one would go below FULL_MIN_SHARE of its nominal rate). */
-static void
-update_encoder_rates (LatticeMediaEngine *self)
-{
-  LatticeEncoderRates rates;
-  GHashTableIter iter;
+/* Every tick each connected peer's sender says what its estimate leaves
+ * for video (its budget); the engine then sets the encoders' bitrates and
+ * lets each sender pick its layer.
+ *
+ * The encoders follow what the peers need: each layer runs at what its
+ * fastest receiver's budget allows, up to its nominal rate, so one slow
+ * peer never lowers what the others receive (lattice-peer-sender.c moves
+ * that peer to a smaller layer instead).
+ *
+ * Except when every peer is short of the full layer: then the bottleneck
+ * is most likely this end's own uplink, which all the connections share
+ * without knowing it. Each estimate alone would let one connection take
+ * the uplink and starve the others (seen: 160 against 30 kbit/s), so the
+ * budgets are pooled: every peer gets their mean, the same layer at the
+ * same rate, and each estimate stays within its share. */
+typedef struct {
   PeerLink *link;
+  guint     budget;
+} Budget;
+
+/* TRUE when the budgets were pooled. */
+static gboolean
+share_shortage (GArray *budgets, guint full_nominal)
+{
+  guint64 total = 0;
+  guint n_short = 0;
+
+  for (guint i = 0; i < budgets->len; i++)
+    {
+      Budget *b = &g_array_index (budgets, Budget, i);
+
+      total += b->budget;
+      n_short += b->budget < full_nominal;
+    }
+  if (budgets->len < 2 || n_short < budgets->len)
+    return FALSE;
+  for (guint i = 0; i < budgets->len; i++)
+    g_array_index (budgets, Budget, i).budget = (guint) (total / budgets->len);
+  return TRUE;
+}
+
+static void
+update_encoder_rates (LatticeMediaEngine *self, GArray *budgets)
+{
   guint full_min, low_min, low_nominal;
   guint best_full = 0, best_low = 0;
-  gboolean any = FALSE;
 
   if (self->encoders == NULL)
     return;
-  lattice_video_encoders_get_rates (self->encoders, &rates);
   lattice_video_encoders_get_bounds (self->encoders, &full_min, &low_min, &low_nominal);
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+  for (guint i = 0; i < budgets->len; i++)
     {
-      guint estimate;
+      Budget *b = &g_array_index (budgets, Budget, i);
 
-      if (link->sender == NULL ||
-          lattice_peer_connection_get_state (link->peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
-        continue;
-      estimate = lattice_peer_sender_get_estimate (link->sender);
-      any = TRUE;
-      best_full = MAX (best_full, estimate);
-      if (!lattice_video_layer_is_full (lattice_peer_sender_get_layer (link->sender)))
-        best_low = MAX (best_low, estimate);
+      best_full = MAX (best_full, b->budget);
+      if (!lattice_video_layer_is_full (lattice_peer_sender_get_layer (b->link->sender)))
+        best_low = MAX (best_low, b->budget);
     }
   /* With nobody connected, the encoders wait at their nominal rates. */
-  if (!any)
+  if (budgets->len == 0)
     best_full = best_low = G_MAXUINT;
   if (best_low == 0)
     best_low = low_nominal;
   lattice_video_encoders_set_rates (self->encoders, best_full, best_low);
+}
+
+static void
+adapt_to_links (LatticeMediaEngine *self, gint64 now_us)
+{
+  g_autoptr(GArray) budgets = g_array_new (FALSE, FALSE, sizeof (Budget));
+  LatticeEncoderRates rates = { 0, 0, 0 };
+  GHashTableIter iter;
+  gboolean shared = FALSE;
+  PeerLink *link;
+
+  if (self->encoders != NULL)
+    lattice_video_encoders_get_rates (self->encoders, &rates);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+    {
+      LatticePeerConnectionStats stats;
+      Budget b = { link, 0 };
+
+      /* nothing to decide on before feedback can come */
+      if (link->sender == NULL ||
+          lattice_peer_connection_get_state (link->peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
+        continue;
+      lattice_peer_connection_get_stats (link->peer, &stats);
+      if (stats.video_reports > 0)
+        lattice_peer_sender_on_receiver_report (link->sender, stats.video_loss_sent, stats.rtt_us);
+      b.budget = lattice_peer_sender_update (link->sender, now_us);
+      g_array_append_val (budgets, b);
+    }
+  if (self->encoders != NULL)
+    shared = share_shortage (budgets, rates.full_nominal_bps);
+  update_encoder_rates (self, budgets);
+  if (self->encoders != NULL)
+    lattice_video_encoders_get_rates (self->encoders, &rates);
+  for (guint i = 0; i < budgets->len; i++)
+    {
+      Budget *b = &g_array_index (budgets, Budget, i);
+
+      lattice_peer_sender_decide (b->link->sender, now_us, &rates, b->budget, shared);
+    }
 }
 
 /* Opus's in-band FEC costs bits in proportion to the loss it is told to
@@ -866,30 +947,16 @@ tick_cb (gpointer data)
 {
   LatticeMediaEngine *self = data;
   gboolean stats_due = ++self->ticks % STATS_TICKS == 0;
-  gint64 now = g_get_monotonic_time ();
-  LatticeEncoderRates rates = { 0, 0, 0 };
   GHashTableIter iter;
   PeerLink *link;
 
-  if (self->encoders != NULL)
-    lattice_video_encoders_get_rates (self->encoders, &rates);
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+  if (stats_due)
     {
-      LatticePeerConnectionStats stats;
-
-      if (stats_due)
+      g_hash_table_iter_init (&iter, self->peers);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
         lattice_peer_connection_query_stats (link->peer);
-      /* nothing to decide on before feedback can come */
-      if (link->sender == NULL ||
-          lattice_peer_connection_get_state (link->peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
-        continue;
-      lattice_peer_connection_get_stats (link->peer, &stats);
-      if (stats.video_reports > 0)
-        lattice_peer_sender_on_receiver_report (link->sender, stats.video_loss_sent, stats.rtt_us);
-      lattice_peer_sender_tick (link->sender, now, &rates);
     }
-  update_encoder_rates (self);
+  adapt_to_links (self, g_get_monotonic_time ());
   if (stats_due)
     update_opus_loss (self);
   return G_SOURCE_CONTINUE;

@@ -44,6 +44,10 @@ gulong      lattice_media_add_probe    (GstElement          *element,
  * those the first keyframe missed get the next one this much later. */
 #define LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS 250
 
+/* The RTP payload types Lattice offers. */
+#define LATTICE_MEDIA_VIDEO_PAYLOAD 96
+#define LATTICE_MEDIA_AUDIO_PAYLOAD 111
+
 /* Names of the engine's elements, for tests. */
 #define LATTICE_MEDIA_VIDEO_ENCODER_NAME "video-encoder"
 #define LATTICE_MEDIA_VIDEO_TEE_NAME "video-tee"  /* the full layer (VP8), or raw when encoding per peer */

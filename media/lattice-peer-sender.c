@@ -19,6 +19,9 @@
  * encoder's rate). */
 #define MAX_OVER_NOMINAL   1.3
 #define MIN_ESTIMATE_BPS   30000
+/* The estimate covers the audio too (its packets carry transport-wide
+ * sequence numbers): room for it above the video's most. */
+#define AUDIO_ALLOWANCE_BPS 64000
 /* A higher layer is taken when it costs at most UP_HEADROOM of the
  * estimate; the current one is left only when it costs more than
  * DOWN_TOLERANCE of it. What the encoders produce swings around their
@@ -36,6 +39,19 @@
 #define MAX_UP_AFTER_DOWN_US (60 * G_USEC_PER_SEC)
 #define FAILED_UP_US         (5 * G_USEC_PER_SEC)
 #define STABLE_US            (30 * G_USEC_PER_SEC)
+/* The estimate cannot climb much above what is acknowledged (an
+ * application-limited sender learns nothing about the rate it does not
+ * use), and the next rung up can cost three times the current one (low to
+ * full). So after PROBE_CALM_US without a decrease, an estimate held back
+ * by that cap, and within reach of the next rung (PROBE_REACH of its
+ * cost), probes: the next rung is tried (its back-off applies if the link
+ * takes it back). A link far from it is not worth the disruption. */
+#define PROBE_CALM_US        (5 * G_USEC_PER_SEC)
+/* A probe holds its rung this long, unless the estimate backs off
+ * meanwhile: the estimate needs the higher rate to measure it. */
+#define PROBE_HOLD_US        (2500 * G_TIME_SPAN_MILLISECOND)
+#define APP_LIMITED_RATIO    1.3
+#define PROBE_REACH          0.6
 /* With no video at all there is no feedback to say the link got better:
  * try the lowest layer again after this long, doubling up to the max. */
 #define NO_VIDEO_RETRY_US      (8 * G_USEC_PER_SEC)
@@ -43,6 +59,10 @@
 /* encode-per-peer: the encoder's bitrate follows the estimate, within
  * these bounds, changed only when it moves by more than DEAD_BAND. */
 #define PER_PEER_MIN_BPS   50000
+/* The audio's rate, from the feedback's packets: reports spanning at least
+ * this much, smoothed over about ten of them. */
+#define AUDIO_SPAN_MIN_US  (20 * G_TIME_SPAN_MILLISECOND)
+#define AUDIO_SMOOTHING    0.1
 #define DEAD_BAND          0.05
 
 struct _LatticePeerSender {
@@ -51,6 +71,7 @@ struct _LatticePeerSender {
 
   GMutex             lock;         /* bwe, loss, rtt, feedback_reports: the feedback probe's thread */
   LatticeBwe        *bwe;
+  double             audio_bps;    /* the audio's share of what the estimate covers */
   double             loss;
   gint64             rtt_us;
   guint64            feedback_reports;
@@ -69,6 +90,10 @@ struct _LatticePeerSender {
   gint64             last_up_us;
   gint64             last_change_us;
   gint64             up_backoff_us;
+  gint64             last_decrease_us;  /* the estimate last went down */
+  gboolean           app_limited;       /* the estimate is held back by what is acknowledged */
+  gint64             probe_until_us;    /* a probe holds its rung until then, or 0 */
+  guint              last_estimate;
   gint64             no_video_since_us;
   gint64             no_video_retry_us;
 };
@@ -84,8 +109,9 @@ lattice_peer_sender_new (const char *peer_id,
   g_mutex_init (&self->lock);
   /* Start where the full layer fits: a slower link shows within a second
    * or two, and every peer meanwhile gets the picture it would get anyway. */
-  self->bwe = lattice_bwe_new ((guint) (self->nominal_bps * MAX_OVER_NOMINAL), MIN_ESTIMATE_BPS,
-                               (guint) (self->nominal_bps * MAX_OVER_NOMINAL));
+  self->bwe = lattice_bwe_new ((guint) (self->nominal_bps * MAX_OVER_NOMINAL) + AUDIO_ALLOWANCE_BPS,
+                               MIN_ESTIMATE_BPS,
+                               (guint) (self->nominal_bps * MAX_OVER_NOMINAL) + AUDIO_ALLOWANCE_BPS);
   self->rtt_us = -1;
   self->layer = LATTICE_VIDEO_LAYER_FULL;
   self->max_layer = LATTICE_VIDEO_LAYER_LAST;
@@ -112,9 +138,10 @@ lattice_peer_sender_free (LatticePeerSender *self)
  * event; the payloader's src pad is where this peer's own chain sees it. */
 
 static gboolean
-read_feedback_packet (const GstStructure *s, LatticeBwePacket *packet)
+read_feedback_packet (const GstStructure *s, LatticeBwePacket *packet, gboolean *audio)
 {
   guint seqnum = 0, size = 0;
+  guchar pt = 0;
   guint64 local_ts = GST_CLOCK_TIME_NONE, remote_ts = GST_CLOCK_TIME_NONE;
   gboolean lost = FALSE;
 
@@ -124,6 +151,8 @@ read_feedback_packet (const GstStructure *s, LatticeBwePacket *packet)
     return FALSE;
   gst_structure_get_uint (s, "size", &size);
   gst_structure_get_boolean (s, "lost", &lost);
+  gst_structure_get (s, "payload-type", G_TYPE_UCHAR, &pt, NULL);
+  *audio = pt == LATTICE_MEDIA_AUDIO_PAYLOAD;
   /* a packet sent before this connection's rtpsession knew it */
   if (!GST_CLOCK_TIME_IS_VALID (local_ts))
     return FALSE;
@@ -140,6 +169,8 @@ handle_feedback (LatticePeerSender *self, const GstStructure *s)
 {
   const GValue *value = gst_structure_get_value (s, "packets");
   g_autoptr(GArray) packets = NULL;
+  gint64 first_us = G_MAXINT64, last_us = G_MININT64;
+  guint64 audio_bytes = 0;
   GValueArray *array;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -151,14 +182,26 @@ handle_feedback (LatticePeerSender *self, const GstStructure *s)
     {
       const GValue *item = g_value_array_get_nth (array, i);
       LatticeBwePacket packet;
+      gboolean audio = FALSE;
 
       if (GST_VALUE_HOLDS_STRUCTURE (item) &&
-          read_feedback_packet (gst_value_get_structure (item), &packet))
-        g_array_append_val (packets, packet);
+          read_feedback_packet (gst_value_get_structure (item), &packet, &audio))
+        {
+          g_array_append_val (packets, packet);
+          if (audio && packet.arrival_us >= 0)
+            audio_bytes += packet.size;
+          first_us = MIN (first_us, packet.send_us);
+          last_us = MAX (last_us, packet.send_us);
+        }
     }
   G_GNUC_END_IGNORE_DEPRECATIONS
 
   g_mutex_lock (&self->lock);
+  /* the estimate covers audio and video: audio's share is taken off
+   * before layers are priced */
+  if (last_us - first_us >= AUDIO_SPAN_MIN_US)
+    self->audio_bps += AUDIO_SMOOTHING * (audio_bytes * 8.0 * G_USEC_PER_SEC / (last_us - first_us) -
+                                          self->audio_bps);
   lattice_bwe_on_feedback (self->bwe, g_get_monotonic_time (),
                            (const LatticeBwePacket *) packets->data, packets->len);
   self->feedback_reports++;
@@ -187,7 +230,7 @@ make_payloader (void)
 {
   GstElement *pay = lattice_media_make_element ("rtpvp8pay", NULL);
 
-  g_object_set (pay, "pt", 96, NULL);
+  g_object_set (pay, "pt", LATTICE_MEDIA_VIDEO_PAYLOAD, NULL);
   gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
   return pay;
 }
@@ -407,7 +450,8 @@ set_layer (LatticePeerSender *self, LatticeVideoLayer layer, gint64 now_us)
 }
 
 static void
-choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates *rates, guint estimate)
+choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates *rates, guint estimate,
+              gboolean app_limited)
 {
   LatticeVideoLayer ladder[MAX_RUNGS];
   guint n_rungs = build_ladder (rates, self->max_layer, ladder);
@@ -423,6 +467,14 @@ choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates 
       return;
     }
   best = affordable_rung (rates, ladder, n_rungs, current, estimate);
+  if (self->probe_until_us != 0)
+    {
+      /* a probe ends when its time is up, or when the estimate backs off */
+      if (now_us < self->probe_until_us && self->last_decrease_us < self->probe_until_us - PROBE_HOLD_US &&
+          current < n_rungs)
+        return;
+      self->probe_until_us = 0;
+    }
   if (best > current || (current == n_rungs && self->layer != LATTICE_VIDEO_LAYER_NONE))
     {
       set_layer (self, best < n_rungs ? ladder[best] : LATTICE_VIDEO_LAYER_NONE, now_us);
@@ -443,6 +495,14 @@ choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates 
       self->up_since_us = 0;
       if (now_us - self->last_change_us >= STABLE_US)
         self->up_backoff_us = UP_AFTER_DOWN_US;
+      if (current > 0 && app_limited && now_us - self->last_decrease_us >= PROBE_CALM_US &&
+          estimate >= PROBE_REACH * lattice_peer_sender_layer_cost (rates, ladder[current - 1]) &&
+          now_us - self->last_down_us >= self->up_backoff_us && now_us - self->last_up_us >= PROBE_CALM_US)
+        {
+          g_debug ("Peer %s: the link looks free, probing a higher layer", self->peer_id);
+          set_layer (self, ladder[current - 1], now_us);
+          self->probe_until_us = now_us + PROBE_HOLD_US;
+        }
       return;
     }
   /* The estimate was made at a higher layer the receiver no longer
@@ -474,22 +534,45 @@ follow_estimate (LatticePeerSender *self, guint estimate)
   g_object_set (self->encoder, "target-bitrate", (int) bps, NULL);
 }
 
-void
-lattice_peer_sender_tick (LatticePeerSender         *self,
-                          gint64                     now_us,
-                          const LatticeEncoderRates *rates)
+guint
+lattice_peer_sender_update (LatticePeerSender *self,
+                            gint64             now_us)
 {
+  LatticeBweStatus status;
+  double audio_bps;
   guint estimate;
 
   g_mutex_lock (&self->lock);
   lattice_bwe_on_tick (self->bwe, now_us);
-  estimate = lattice_bwe_get_target (self->bwe);
+  lattice_bwe_get_status (self->bwe, &status);
+  audio_bps = self->audio_bps;
   g_mutex_unlock (&self->lock);
 
+  /* what is left for video */
+  estimate = status.target_bps - (guint) MIN (audio_bps, status.target_bps);
+  /* a back-off, not the small swings of an estimate near its cap */
+  if (status.state == LATTICE_BWE_DECREASE || estimate < self->last_estimate * 0.9)
+    self->last_decrease_us = now_us;
+  self->last_estimate = estimate;
+  /* held back by what is acknowledged, not by the link */
+  self->app_limited = status.acked_bps > 0 && !status.outage &&
+                      status.target_bps >= status.acked_bps * APP_LIMITED_RATIO;
+  return estimate;
+}
+
+void
+lattice_peer_sender_decide (LatticePeerSender         *self,
+                            gint64                     now_us,
+                            const LatticeEncoderRates *rates,
+                            guint                      budget,
+                            gboolean                   shared)
+{
+  /* a shared bottleneck is known to be the limit: nothing to probe for,
+   * and every connection probing it at once would flood it */
   if (self->selector != NULL)
-    choose_layer (self, now_us, rates, estimate);
+    choose_layer (self, now_us, rates, budget, self->app_limited && !shared);
   else if (self->encoder != NULL)
-    follow_estimate (self, estimate);
+    follow_estimate (self, budget);
 }
 
 void
@@ -526,6 +609,7 @@ lattice_peer_sender_get_estimate (LatticePeerSender *self)
 
   g_mutex_lock (&self->lock);
   estimate = lattice_bwe_get_target (self->bwe);
+  estimate -= (guint) MIN (self->audio_bps, estimate);
   g_mutex_unlock (&self->lock);
   return estimate;
 }
@@ -548,6 +632,7 @@ lattice_peer_sender_get_stats (LatticePeerSender      *self,
   g_mutex_lock (&self->lock);
   lattice_bwe_get_status (self->bwe, &status);
   stats->estimate_bps = status.target_bps;
+  stats->audio_bps = (guint) self->audio_bps;
   stats->acked_bps = status.acked_bps;
   /* what transport-wide feedback says, before repairs; the receiver
    * reports' loss after retransmissions otherwise */

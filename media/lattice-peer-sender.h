@@ -38,7 +38,8 @@ typedef struct {
 } LatticeEncoderRates;
 
 typedef struct {
-  guint             estimate_bps;   /* the available bitrate for video, as estimated */
+  guint             estimate_bps;   /* the available bitrate, as estimated (audio and video) */
+  guint             audio_bps;      /* audio's share of it */
   guint             acked_bps;      /* what the peer acknowledged receiving */
   LatticeVideoLayer layer;          /* what it forwards now */
   LatticeVideoLayer target;         /* what it is switching to */
@@ -74,12 +75,19 @@ GstPad            *lattice_peer_sender_build_per_peer (LatticePeerSender *self,
 void               lattice_peer_sender_on_receiver_report (LatticePeerSender *self,
                                                            double             fraction_lost,
                                                            gint64             rtt_us);
-/* Every LATTICE_PEER_SENDER_TICK_MS: timeouts, and the layer for the
- * encoders' current @rates. */
+/* Every LATTICE_PEER_SENDER_TICK_MS, in two steps: update() notices
+ * feedback timeouts and returns what the estimate leaves for video;
+ * decide() picks the layer (or the per-peer encoder's bitrate) for the
+ * encoders' current @rates and a video @budget, which is that value, or
+ * (@shared) the engine's share of a bottleneck the connections share. */
 #define LATTICE_PEER_SENDER_TICK_MS 200
-void               lattice_peer_sender_tick    (LatticePeerSender         *self,
+guint              lattice_peer_sender_update  (LatticePeerSender         *self,
+                                                gint64                     now_us);
+void               lattice_peer_sender_decide  (LatticePeerSender         *self,
                                                 gint64                     now_us,
-                                                const LatticeEncoderRates *rates);
+                                                const LatticeEncoderRates *rates,
+                                                guint                      budget,
+                                                gboolean                   shared);
 /* The most the receiver wants (its tile is small, or hidden): the layer
  * never goes above it, whatever the link allows. */
 void               lattice_peer_sender_set_max_layer (LatticePeerSender *self,
@@ -87,6 +95,7 @@ void               lattice_peer_sender_set_max_layer (LatticePeerSender *self,
 /* The peer connection just connected (or the video came back): a keyframe. */
 void               lattice_peer_sender_request_keyframe (LatticePeerSender *self);
 
+/* What the estimate leaves for video. */
 guint              lattice_peer_sender_get_estimate (LatticePeerSender      *self);
 LatticeVideoLayer  lattice_peer_sender_get_layer    (LatticePeerSender      *self);
 void               lattice_peer_sender_get_stats    (LatticePeerSender      *self,
