@@ -196,13 +196,6 @@ lattice_video_encoders_get_tee (LatticeVideoEncoders *self,
   return low ? self->low_tee : self->full_tee;
 }
 
-GstElement *
-lattice_video_encoders_get_encoder (LatticeVideoEncoders *self,
-                                    gboolean              low)
-{
-  return low ? self->low_encoder : self->full_encoder;
-}
-
 void
 lattice_video_encoders_get_rates (LatticeVideoEncoders *self,
                                   LatticeEncoderRates  *rates)

@@ -48,8 +48,6 @@ void                  lattice_video_encoders_free      (LatticeVideoEncoders *se
 /* The tee of the full (@low FALSE) or low layer; NULL if there is no low one. */
 GstElement           *lattice_video_encoders_get_tee   (LatticeVideoEncoders *self,
                                                         gboolean              low);
-GstElement           *lattice_video_encoders_get_encoder (LatticeVideoEncoders *self,
-                                                          gboolean              low);
 void                  lattice_video_encoders_get_rates (LatticeVideoEncoders *self,
                                                         LatticeEncoderRates  *rates);
 /* Clamped to what each layer may use; changed only when it differs enough
