@@ -162,6 +162,7 @@ struct _LatticeBwe {
   /* Rate controller */
   LatticeBweState state;
   double   rate;
+  double   wanted_bps;  /* the sender's next step up, see lattice_bwe_set_wanted() */
   gint64   last_update_us;
   gboolean have_update;
   gint64   ramp_start_us;  /* -1: not ramping up multiplicatively */
@@ -510,7 +511,9 @@ increase (LatticeBwe *bwe,
 
   if (acked <= 0)
     return;  /* no idea of what gets through: no reason to ask for more */
-  cap = ACKED_CAP_RATIO * acked + ACKED_CAP_EXTRA;
+  /* what the sender wants next may be tried even above that: a layered
+   * sender's next rung can cost three times what it sends now */
+  cap = MAX (ACKED_CAP_RATIO * acked + ACKED_CAP_EXTRA, bwe->wanted_bps);
   if (bwe->rate >= cap)
     return;
 
@@ -976,4 +979,13 @@ lattice_bwe_get_status (LatticeBwe       *bwe,
   status->rtt_us = bwe->rtt_us;
   status->state = bwe->state;
   status->outage = bwe->outage;
+}
+
+void
+lattice_bwe_set_wanted (LatticeBwe *bwe,
+                        guint       wanted_bps)
+{
+  g_return_if_fail (bwe != NULL);
+
+  bwe->wanted_bps = MIN ((double) wanted_bps, bwe->max_bps);
 }

@@ -192,6 +192,15 @@ void        lattice_bwe_set_limits          (LatticeBwe       *bwe,
                                              guint             min_bps,
                                              guint             max_bps);
 
+/* What the sender would use next if the estimate allowed it (0: nothing
+ * more). Increases stop at 1.5 × the acknowledged rate + 10 kbit/s (an
+ * application-limited sender learns nothing above what it sends), or at
+ * this, whichever is higher: a sender whose rates come in steps (video
+ * layers) could otherwise never estimate the next step when it costs
+ * more than that. Overuse still backs the estimate off as always. */
+void        lattice_bwe_set_wanted          (LatticeBwe       *bwe,
+                                             guint             wanted_bps);
+
 const char *lattice_bwe_state_to_string     (LatticeBweState   state);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LatticeBwe, lattice_bwe_free)

@@ -39,19 +39,6 @@
 #define MAX_UP_AFTER_DOWN_US (60 * G_USEC_PER_SEC)
 #define FAILED_UP_US         (5 * G_USEC_PER_SEC)
 #define STABLE_US            (30 * G_USEC_PER_SEC)
-/* The estimate cannot climb much above what is acknowledged (an
- * application-limited sender learns nothing about the rate it does not
- * use), and the next rung up can cost three times the current one (low to
- * full). So after PROBE_CALM_US without a decrease, an estimate held back
- * by that cap, and within reach of the next rung (PROBE_REACH of its
- * cost), probes: the next rung is tried (its back-off applies if the link
- * takes it back). A link far from it is not worth the disruption. */
-#define PROBE_CALM_US        (5 * G_USEC_PER_SEC)
-/* A probe holds its rung this long, unless the estimate backs off
- * meanwhile: the estimate needs the higher rate to measure it. */
-#define PROBE_HOLD_US        (2500 * G_TIME_SPAN_MILLISECOND)
-#define APP_LIMITED_RATIO    1.3
-#define PROBE_REACH          0.6
 /* With no video at all there is no feedback to say the link got better:
  * try the lowest layer again after this long, doubling up to the max. */
 #define NO_VIDEO_RETRY_US      (8 * G_USEC_PER_SEC)
@@ -90,10 +77,6 @@ struct _LatticePeerSender {
   gint64             last_up_us;
   gint64             last_change_us;
   gint64             up_backoff_us;
-  gint64             last_decrease_us;  /* the estimate last went down */
-  gboolean           app_limited;       /* the estimate is held back by what is acknowledged */
-  gint64             probe_until_us;    /* a probe holds its rung until then, or 0 */
-  guint              last_estimate;
   gint64             no_video_since_us;
   gint64             no_video_retry_us;
 };
@@ -327,9 +310,11 @@ lattice_peer_sender_on_receiver_report (LatticePeerSender *self,
 
 /* Layers. */
 
-guint
-lattice_peer_sender_layer_cost (const LatticeEncoderRates *rates,
-                                LatticeVideoLayer          layer)
+/* What @layer costs (bit/s) at the encoders' @rates; G_MAXUINT when the
+ * layer does not exist (no low-resolution encoder). */
+static guint
+layer_cost (const LatticeEncoderRates *rates,
+            LatticeVideoLayer          layer)
 {
   guint base = lattice_video_layer_is_full (layer) ? rates->full_bps : rates->low_bps;
 
@@ -378,11 +363,11 @@ build_ladder (const LatticeEncoderRates *rates, LatticeVideoLayer max, LatticeVi
     return 0;
   for (guint i = 0; i < n_base; i++)
     max_on_ladder |= base[i] == max;
-  if (!max_on_ladder && lattice_peer_sender_layer_cost (rates, max) != G_MAXUINT)
+  if (!max_on_ladder && layer_cost (rates, max) != G_MAXUINT)
     ladder[n++] = max;
   for (guint i = 0; i < n_base && n < MAX_RUNGS; i++)
-    if (within (base[i], max) && (max_on_ladder || lattice_peer_sender_layer_cost (rates, base[i]) <
-                                                   lattice_peer_sender_layer_cost (rates, max)))
+    if (within (base[i], max) && (max_on_ladder || layer_cost (rates, base[i]) <
+                                                   layer_cost (rates, max)))
       ladder[n++] = base[i];
   return n;
 }
@@ -405,7 +390,7 @@ affordable_rung (const LatticeEncoderRates *rates, const LatticeVideoLayer *ladd
 {
   for (guint i = 0; i < n_rungs; i++)
     {
-      guint cost = lattice_peer_sender_layer_cost (rates, ladder[i]);
+      guint cost = layer_cost (rates, ladder[i]);
       double share = i >= current ? DOWN_TOLERANCE : UP_HEADROOM;
 
       if (cost != G_MAXUINT && cost <= estimate * share)
@@ -449,9 +434,23 @@ set_layer (LatticePeerSender *self, LatticeVideoLayer layer, gint64 now_us)
   lattice_layer_selector_set_target (LATTICE_LAYER_SELECTOR (self->selector), layer);
 }
 
+/* What the next rung up costs, audio included (the estimate covers it),
+ * with the headroom taking it needs; 0 at the top or with no video. */
+static guint
+next_rung_wanted (LatticePeerSender *self, const LatticeEncoderRates *rates, double audio_bps)
+{
+  LatticeVideoLayer ladder[MAX_RUNGS];
+  guint n_rungs = build_ladder (rates, self->max_layer, ladder);
+  guint current = rung_of (ladder, n_rungs, self->layer);
+  guint cost;
+
+  if (current == 0 || n_rungs == 0 || (cost = layer_cost (rates, ladder[current - 1])) == G_MAXUINT)
+    return 0;
+  return (guint) (cost / UP_HEADROOM + audio_bps);
+}
+
 static void
-choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates *rates, guint estimate,
-              gboolean app_limited)
+choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates *rates, guint estimate)
 {
   LatticeVideoLayer ladder[MAX_RUNGS];
   guint n_rungs = build_ladder (rates, self->max_layer, ladder);
@@ -467,14 +466,6 @@ choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates 
       return;
     }
   best = affordable_rung (rates, ladder, n_rungs, current, estimate);
-  if (self->probe_until_us != 0)
-    {
-      /* a probe ends when its time is up, or when the estimate backs off */
-      if (now_us < self->probe_until_us && self->last_decrease_us < self->probe_until_us - PROBE_HOLD_US &&
-          current < n_rungs)
-        return;
-      self->probe_until_us = 0;
-    }
   if (best > current || (current == n_rungs && self->layer != LATTICE_VIDEO_LAYER_NONE))
     {
       set_layer (self, best < n_rungs ? ladder[best] : LATTICE_VIDEO_LAYER_NONE, now_us);
@@ -495,14 +486,6 @@ choose_layer (LatticePeerSender *self, gint64 now_us, const LatticeEncoderRates 
       self->up_since_us = 0;
       if (now_us - self->last_change_us >= STABLE_US)
         self->up_backoff_us = UP_AFTER_DOWN_US;
-      if (current > 0 && app_limited && now_us - self->last_decrease_us >= PROBE_CALM_US &&
-          estimate >= PROBE_REACH * lattice_peer_sender_layer_cost (rates, ladder[current - 1]) &&
-          now_us - self->last_down_us >= self->up_backoff_us && now_us - self->last_up_us >= PROBE_CALM_US)
-        {
-          g_debug ("Peer %s: the link looks free, probing a higher layer", self->peer_id);
-          set_layer (self, ladder[current - 1], now_us);
-          self->probe_until_us = now_us + PROBE_HOLD_US;
-        }
       return;
     }
   /* The estimate was made at a higher layer the receiver no longer
@@ -550,13 +533,6 @@ lattice_peer_sender_update (LatticePeerSender *self,
 
   /* what is left for video */
   estimate = status.target_bps - (guint) MIN (audio_bps, status.target_bps);
-  /* a back-off, not the small swings of an estimate near its cap */
-  if (status.state == LATTICE_BWE_DECREASE || estimate < self->last_estimate * 0.9)
-    self->last_decrease_us = now_us;
-  self->last_estimate = estimate;
-  /* held back by what is acknowledged, not by the link */
-  self->app_limited = status.acked_bps > 0 && !status.outage &&
-                      status.target_bps >= status.acked_bps * APP_LIMITED_RATIO;
   return estimate;
 }
 
@@ -567,12 +543,31 @@ lattice_peer_sender_decide (LatticePeerSender         *self,
                             guint                      budget,
                             gboolean                   shared)
 {
-  /* a shared bottleneck is known to be the limit: nothing to probe for,
-   * and every connection probing it at once would flood it */
+  guint wanted = 0;
+
   if (self->selector != NULL)
-    choose_layer (self, now_us, rates, budget, self->app_limited && !shared);
+    {
+      choose_layer (self, now_us, rates, budget);
+      /* Let the estimate climb to the next rung even past what the
+       * acknowledged rate vouches for: else a peer on the low layer could
+       * never be estimated to afford the full one. Not on a shared
+       * bottleneck, which is known to be the limit, and which every
+       * connection trying at once would flood. */
+      if (!shared)
+        {
+          double audio_bps;
+
+          g_mutex_lock (&self->lock);
+          audio_bps = self->audio_bps;
+          g_mutex_unlock (&self->lock);
+          wanted = next_rung_wanted (self, rates, audio_bps);
+        }
+    }
   else if (self->encoder != NULL)
     follow_estimate (self, budget);
+  g_mutex_lock (&self->lock);
+  lattice_bwe_set_wanted (self->bwe, wanted);
+  g_mutex_unlock (&self->lock);
 }
 
 void
@@ -600,18 +595,6 @@ lattice_peer_sender_request_keyframe (LatticePeerSender *self)
   else if (self->encoder != NULL)
     gst_element_send_event (self->encoder,
                             gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
-}
-
-guint
-lattice_peer_sender_get_estimate (LatticePeerSender *self)
-{
-  guint estimate;
-
-  g_mutex_lock (&self->lock);
-  estimate = lattice_bwe_get_target (self->bwe);
-  estimate -= (guint) MIN (self->audio_bps, estimate);
-  g_mutex_unlock (&self->lock);
-  return estimate;
 }
 
 LatticeVideoLayer

@@ -95,15 +95,8 @@ void               lattice_peer_sender_set_max_layer (LatticePeerSender *self,
 /* The peer connection just connected (or the video came back): a keyframe. */
 void               lattice_peer_sender_request_keyframe (LatticePeerSender *self);
 
-/* What the estimate leaves for video. */
-guint              lattice_peer_sender_get_estimate (LatticePeerSender      *self);
 LatticeVideoLayer  lattice_peer_sender_get_layer    (LatticePeerSender      *self);
 void               lattice_peer_sender_get_stats    (LatticePeerSender      *self,
                                                      LatticePeerSenderStats *stats);
-
-/* What @layer costs (bit/s) at the encoders' @rates; G_MAXUINT when the
- * layer does not exist (no low-resolution encoder). */
-guint              lattice_peer_sender_layer_cost (const LatticeEncoderRates *rates,
-                                                   LatticeVideoLayer          layer);
 
 G_END_DECLS

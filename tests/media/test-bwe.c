@@ -66,6 +66,7 @@ typedef struct {
   guint min_bps;
   guint max_bps;
   guint app_bps;     /* the most the application has to send; UNLIMITED */
+  guint wanted_bps;  /* lattice_bwe_set_wanted(): the sender's next step; 0 */
   gint64 start_us;   /* when this sender starts */
   gboolean rtx;      /* retransmits lost video packets, on new sequence numbers */
 } FlowConfig;
@@ -513,6 +514,7 @@ flow_init (Flow             *flow,
 {
   flow->config = *config;
   flow->bwe = lattice_bwe_new (config->start_bps, config->min_bps, config->max_bps);
+  lattice_bwe_set_wanted (flow->bwe, config->wanted_bps);
   flow->packets = g_array_new (FALSE, FALSE, sizeof (Packet));
   flow->late = g_array_new (FALSE, FALSE, sizeof (guint));
   flow->sent_buckets = g_array_new (FALSE, TRUE, sizeof (guint64));
@@ -1014,6 +1016,30 @@ test_application_limited_high_start (void)
   g_assert_cmpuint (sim->flows[0].max_target, <=, 1000000);
 }
 
+/* … unless it says what it wants next (a layered sender on its low
+ * layer, whose next rung costs far more than 1.5 × what it sends): then
+ * the estimate may climb to that, and no further. */
+static void
+test_application_limited_wanted (void)
+{
+  Scenario scenario = scenario_default ("sender limited to 200 kbit/s, wanting 700", 5000000);
+  g_autoptr(Sim) sim = NULL;
+  const Sample *last;
+
+  scenario.flows[0].app_bps = 200000;
+  scenario.flows[0].wanted_bps = 700000;
+  scenario.flows[0].max_bps = 3000000;
+  scenario.duration_us = 20 * SEC;
+  scenario.print = FALSE;
+  sim = sim_run (&scenario, 8);
+  last = sample_at (sim, 0, scenario.duration_us);
+  g_test_message ("target %u kbit/s at the end, at most %u, acknowledged %u", (guint) (last->target / 1000),
+                  sim->flows[0].max_target / 1000, (guint) (last->acked / 1000));
+  g_assert_cmpfloat (last->acked, <, 260000);
+  g_assert_cmpfloat (last->target, >=, 0.95 * 700000);
+  g_assert_cmpuint (sim->flows[0].max_target, <=, 1.1 * 700000);
+}
+
 /* 9. Two senders, each with its own estimator, through one bottleneck:
  * a participant whose downlink is 1 Mbit/s receives from two others. The
  * second starts 10 s after the first, which has the link to itself. */
@@ -1396,6 +1422,7 @@ main (int   argc,
   g_test_add_func ("/bwe/blackout-reported", test_blackout_reported);
   g_test_add_func ("/bwe/application-limited", test_application_limited);
   g_test_add_func ("/bwe/application-limited-high-start", test_application_limited_high_start);
+  g_test_add_func ("/bwe/application-limited-wanted", test_application_limited_wanted);
   g_test_add_func ("/bwe/two-senders", test_two_senders);
   g_test_add_func ("/bwe/messy-feedback", test_messy_feedback);
   g_test_add_func ("/bwe/outage-losses", test_outage_losses);
