@@ -20,11 +20,11 @@
  * frames are held back for keyframes and audio is concealed. */
 #define LOSS_FAIR     0.02
 #define LOSS_POOR     0.08
-/* Bandwidth: under what the full layer needs the peer gets the low one
- * (fair); under about a third of it, the low one at a reduced rate or
- * no video (poor). */
-#define BANDWIDTH_FAIR 1.0
-#define BANDWIDTH_POOR 0.33
+/* Bandwidth, as the layer the link lets us send: less than the full one
+ * is fair (the low one is about a third of it), less than the low one
+ * (it at a reduced frame rate, or no video) is poor. */
+#define VIDEO_FAIR 1.0
+#define VIDEO_POOR 0.33
 
 static LatticeConnectionQuality
 worse (LatticeConnectionQuality a, LatticeConnectionQuality b)
@@ -52,10 +52,10 @@ lattice_connection_quality_rate (const LatticeLinkMeasures *m)
   quality = worse (quality, rate_high (m->rtt_ms, RTT_FAIR_MS, RTT_POOR_MS));
   quality = worse (quality, rate_high (m->loss_sent, LOSS_FAIR, LOSS_POOR));
   quality = worse (quality, rate_high (m->loss_received, LOSS_FAIR, LOSS_POOR));
-  if (m->bandwidth_ratio >= 0)
+  if (m->video_share >= 0)
     {
-      LatticeConnectionQuality bandwidth = m->bandwidth_ratio < BANDWIDTH_POOR ? LATTICE_CONNECTION_QUALITY_POOR
-                                           : m->bandwidth_ratio < BANDWIDTH_FAIR ? LATTICE_CONNECTION_QUALITY_FAIR
+      LatticeConnectionQuality bandwidth = m->video_share < VIDEO_POOR ? LATTICE_CONNECTION_QUALITY_POOR
+                                           : m->video_share < VIDEO_FAIR ? LATTICE_CONNECTION_QUALITY_FAIR
                                            : LATTICE_CONNECTION_QUALITY_GOOD;
 
       quality = worse (quality, bandwidth);
@@ -77,26 +77,39 @@ struct _LatticeQualityMonitor {
   guint               source_id;
 };
 
+/* What a layer is of the full one, as video (lattice-layer-selector.h):
+ * its temporal share of the full encoder, or of the low one, a third. */
+static double
+layer_share (LatticeVideoLayer layer)
+{
+  static const double share[] = {
+    [LATTICE_VIDEO_LAYER_NONE] = 0,
+    [LATTICE_VIDEO_LAYER_LOW_QUARTER] = 0.14,
+    [LATTICE_VIDEO_LAYER_LOW_HALF] = 0.21,
+    [LATTICE_VIDEO_LAYER_LOW] = 0.35,
+    [LATTICE_VIDEO_LAYER_FULL_QUARTER] = 0.4,
+    [LATTICE_VIDEO_LAYER_FULL_HALF] = 0.6,
+    [LATTICE_VIDEO_LAYER_FULL] = 1,
+  };
+
+  return layer < G_N_ELEMENTS (share) ? share[layer] : 1;
+}
+
 static void
 measure (LatticeQualityMonitor *self, LatticePeerConnection *peer, LatticeLinkMeasures *m)
 {
   LatticePeerConnectionStats stats;
   LatticePeerSenderStats send;
-  LatticeEncoderRates rates;
 
   lattice_peer_connection_get_stats (peer, &stats);
-  lattice_media_engine_get_encoder_rates (self->engine, &rates);
   m->rtt_ms = stats.rtt_us > 0 ? stats.rtt_us / 1000.0 : -1;
   m->loss_received = stats.video_frames > 0 ? stats.video_loss_received : -1;
   m->loss_sent = -1;
-  m->bandwidth_ratio = -1;
+  m->video_share = -1;
   if (lattice_media_engine_get_sender_stats (self->engine, lattice_peer_connection_get_id (peer), &send))
     {
       m->loss_sent = send.acked_bps > 0 ? send.loss : -1;
-      /* what the estimate leaves for video, against what the full layer needs */
-      if (rates.full_nominal_bps > 0)
-        m->bandwidth_ratio = (double) (send.estimate_bps - MIN (send.audio_bps, send.estimate_bps)) /
-                             rates.full_nominal_bps;
+      m->video_share = layer_share (send.layer);
     }
 }
 

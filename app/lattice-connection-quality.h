@@ -27,8 +27,9 @@ typedef struct {
   double rtt_ms;           /* round trip; < 0 unknown */
   double loss_sent;        /* 0–1: of what we send, on the way, before repairs; < 0 unknown */
   double loss_received;    /* 0–1: of what we receive, likewise */
-  double bandwidth_ratio;  /* the estimated bandwidth towards them over what the full
-                            * video layer needs; < 0 unknown (no video sent) */
+  double video_share;      /* the video layer the link lets us send them, as a share of
+                            * the full one (1: full; about 1/3: the low one); < 0
+                            * unknown (no video sent) */
 } LatticeLinkMeasures;
 
 /* The worse of what each measure says (see the .c for the thresholds). */

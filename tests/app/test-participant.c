@@ -98,16 +98,16 @@ test_connection_quality (void)
     LatticeConnectionQuality quality;
   } cases[] = {
     { { -1, -1, -1, -1 }, LATTICE_CONNECTION_QUALITY_UNKNOWN },
-    { { 20, 0, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_GOOD },
+    { { 20, 0, 0, 1 }, LATTICE_CONNECTION_QUALITY_GOOD },
     { { 20, -1, -1, -1 }, LATTICE_CONNECTION_QUALITY_GOOD },
-    { { 300, 0, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_FAIR },    /* round trip */
-    { { 600, 0, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_POOR },
-    { { 20, 0.03, 0, 1.3 }, LATTICE_CONNECTION_QUALITY_FAIR },  /* loss of what we send */
-    { { 20, 0, 0.03, 1.3 }, LATTICE_CONNECTION_QUALITY_FAIR },  /* of what we receive */
-    { { 20, 0, 0.12, 1.3 }, LATTICE_CONNECTION_QUALITY_POOR },
-    { { 20, 0, 0, 0.6 }, LATTICE_CONNECTION_QUALITY_FAIR },     /* the low layer */
-    { { 20, 0, 0, 0.2 }, LATTICE_CONNECTION_QUALITY_POOR },     /* barely any video */
-    { { 600, 0.03, 0, 0.6 }, LATTICE_CONNECTION_QUALITY_POOR }, /* the worst wins */
+    { { 300, 0, 0, 1 }, LATTICE_CONNECTION_QUALITY_FAIR },    /* round trip */
+    { { 600, 0, 0, 1 }, LATTICE_CONNECTION_QUALITY_POOR },
+    { { 20, 0.03, 0, 1 }, LATTICE_CONNECTION_QUALITY_FAIR },  /* loss of what we send */
+    { { 20, 0, 0.03, 1 }, LATTICE_CONNECTION_QUALITY_FAIR },  /* of what we receive */
+    { { 20, 0, 0.12, 1 }, LATTICE_CONNECTION_QUALITY_POOR },
+    { { 20, 0, 0, 0.35 }, LATTICE_CONNECTION_QUALITY_FAIR },    /* the low layer */
+    { { 20, 0, 0, 0.21 }, LATTICE_CONNECTION_QUALITY_POOR },    /* it at half rate */
+    { { 600, 0.03, 0, 0.35 }, LATTICE_CONNECTION_QUALITY_POOR }, /* the worst wins */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
