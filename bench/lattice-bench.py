@@ -8,7 +8,7 @@
 # from the peers' JSON lines (docs/ARCHITECTURE.md, "lattice-peer's output")
 # and from /proc. docs/BENCHMARKS.md explains each benchmark.
 #
-#   lattice-bench.py [--builddir DIR] [--quick] all|mesh|encode|join|latency|memory|markdown
+#   lattice-bench.py [--builddir DIR] [--quick] all|mesh|encode|join|latency|memory|impair|markdown
 #
 # "all" writes bench/results/latest.json; a single benchmark updates its own
 # entry in that file; "markdown" prints the tables of docs/BENCHMARKS.md.
@@ -626,6 +626,70 @@ def bench_memory(bench):
 
 
 # ---------------------------------------------------------------------------
+# Impaired networks
+
+IMPAIR_SCENARIOS = [
+    ('loss', '3 % random loss on every link, both ways'),
+    ('delay', '40 ± 10 ms and 1 % loss on every link, both ways (160 ms round trip)'),
+    ('uncapped', 'no impairment (the reference for the downlink cap)'),
+    ('downlink-cap', "A's downlink capped at 400 kbit/s (tbf)"),
+    ('uplink-cap', "A's uplink capped at 300 kbit/s (tbf)"),
+    ('before-blackout', 'no impairment (before the blackout)'),
+    ('after-blackout', "the 20 s after A's link was dead for 2 s"),
+]
+
+
+def bench_impair(bench):
+    """Runs tests/app/test-impair (it builds the emulated network: root only)
+    with longer windows, and collects every directed pair it measured."""
+    args = bench.args
+    binary = os.path.join(args.builddir, 'tests', 'app', 'test-impair')
+    if os.geteuid() != 0 or not os.path.exists(binary):
+        log('impair: skipped (needs root and %s)' % binary)
+        return {'available': False}
+    report = os.path.join(bench.logdir, 'impair.jsonl')
+    env = dict(os.environ, LATTICE_BUILDDIR=args.builddir, LATTICE_IMPAIR_REPORT=report,
+               LATTICE_IMPAIR_SECONDS=str(int(args.impair_window)))
+    with open('/proc/loadavg') as f:
+        load = f.read().split()[:3]
+    log('impair: %s (%d s windows)' % (binary, args.impair_window))
+    with open(os.path.join(bench.logdir, 'impair.log'), 'wb') as out:
+        status = subprocess.run([binary], env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    rows = []
+    if os.path.exists(report):
+        with open(report) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    with open('/proc/loadavg') as f:
+        load_after = f.read().split()[:3]
+    return {'available': True, 'window_s': int(args.impair_window), 'test_passed': status == 0,
+            'load_before': load, 'load_after': load_after, 'rows': rows}
+
+
+def impair_markdown(imp):
+    lines = ['', '### 6. Impaired networks (3 participants, 320x240@15, synthetic camera, %d s windows)'
+             % imp['window_s'], '']
+    lines.append('Each row is one directed pair, measured by the receiver: frame rate, seconds with under a '
+                 'third of the frames ("frozen"), decoded frames whose stamp read back ("intact"), video '
+                 'bitrate received, glass-to-glass latency, the size received, and what the sender says it '
+                 'sends that receiver at the end: its layer and its estimate of the path (audio and video). '
+                 'Load average %s before, %s after; the test itself %s.'
+                 % (' '.join(imp['load_before']), ' '.join(imp['load_after']),
+                    'passed' if imp['test_passed'] else '**failed**'))
+    for name, title in IMPAIR_SCENARIOS:
+        rows = [r for r in imp['rows'] if r['scenario'] == name]
+        if not rows:
+            continue
+        lines += ['', '**%s**: %s' % (name, title), '',
+                  '| pair | fps | frozen s | intact % | kbit/s | g2g p50 / p95 (ms) | size | layer | estimate (kbit/s) |',
+                  '|---|---|---|---|---|---|---|---|---|']
+        for r in rows:
+            lines.append('| %s→%s | %.1f | %d | %.1f | %.0f | %.0f / %.0f | %dx%d | %s | %s |'
+                         % (r['from'], r['to'], r['fps'], r['frozen'], r['intact'], r['kbps'], r['p50'], r['p95'],
+                            r['width'], r['height'], r.get('layer', '–'), fmt(r.get('estimate'))))
+    return lines
+
+
+# ---------------------------------------------------------------------------
 # Results
 
 def machine_info(bench):
@@ -776,6 +840,9 @@ def markdown(results):
                   '| growth per process, in all | %s |' % fmt(mem['growth_mib_per_process']),
                   '| growth per cycle, last two thirds | %s |' % fmt(mem['growth_mib_per_cycle_steady']),
                   '| RSS per added peer (median over cycles) | %s |' % fmt(mem['rss_per_added_peer_mib'])]
+    imp = results.get('impair')
+    if imp and imp.get('available'):
+        lines += impair_markdown(imp)
     v = results.get('goals')
     if v:
         lines += ['', '### Goals', '', '| goal | measured | met |', '|---|---|---|']
@@ -804,7 +871,7 @@ def save_results(results, path=RESULTS):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description='Lattice benchmarks (docs/BENCHMARKS.md)')
-    parser.add_argument('what', choices=['all', 'mesh', 'encode', 'join', 'latency', 'memory', 'markdown'])
+    parser.add_argument('what', choices=['all', 'mesh', 'encode', 'join', 'latency', 'memory', 'impair', 'markdown'])
     parser.add_argument('--builddir', default=os.environ.get('LATTICE_BUILDDIR', os.path.join(SOURCE_ROOT, '_build')))
     # a run alongside other people's runs writes its own file, not theirs
     parser.add_argument('--results', default=RESULTS, help='the JSON file to update (default: %(default)s)')
@@ -825,6 +892,7 @@ def parse_args(argv):
     parser.add_argument('--cycles', type=int, default=30)
     parser.add_argument('--memory-room', type=int, default=4)
     parser.add_argument('--memory-hold', type=float, default=2.0)
+    parser.add_argument('--impair-window', type=float, default=30.0)
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = '2,4'
@@ -836,6 +904,7 @@ def parse_args(argv):
         args.latency_sizes = '2'
         args.cycles = min(args.cycles, 3)
         args.memory_room = min(args.memory_room, 2)
+        args.impair_window = min(args.impair_window, 10.0)
     args.sizes = [int(n) for n in args.sizes.split(',')]
     args.latency_sizes = [int(n) for n in args.latency_sizes.split(',')]
     return args
@@ -853,7 +922,7 @@ def main(argv):
     bench = Bench(args)
     results = {} if args.what == 'all' else load_results(args.results)
     results['machine'] = machine_info(bench)
-    for name in ('mesh', 'encode', 'join', 'latency', 'memory'):
+    for name in ('mesh', 'encode', 'join', 'latency', 'memory', 'impair'):
         if wanted_name(args, name):
             results.setdefault('runs', {})[name] = {'date': results['machine']['date'],
                                                    'load_at_start': results['machine']['load_at_start']}
@@ -873,6 +942,8 @@ def main(argv):
             results['latency'] = bench_latency(bench)
         if wanted('memory'):
             results['memory'] = bench_memory(bench)
+        if wanted('impair'):
+            results['impair'] = bench_impair(bench)
     finally:
         bench.stop_all()
     results['machine']['duration_s'] = round(time.monotonic() - started)
