@@ -262,30 +262,12 @@ make_tee (const char *name)
   return tee;
 }
 
-/* Benchmarks: the time a frame leaves capture, drawn into it before the
- * encoder, for the receivers to measure glass-to-glass latency. */
-static GstPadProbeReturn
-stamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-  GstVideoInfo video_info;
-  GstBuffer *buffer;
-
-  if (caps == NULL || !gst_video_info_from_caps (&video_info, caps))
-    return GST_PAD_PROBE_OK;
-  /* videorate may push one buffer twice: draw on a copy then */
-  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
-  GST_PAD_PROBE_INFO_DATA (info) = buffer;
-  lattice_stamp_mark_buffer (buffer, &video_info, g_get_monotonic_time ());
-  return GST_PAD_PROBE_OK;
-}
-
 static void
 add_stamp_probe (GstElement *raw_tee)
 {
   g_autoptr(GstPad) pad = gst_element_get_static_pad (raw_tee, "sink");
 
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_frame, NULL, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lattice_stamp_mark_probe, NULL, NULL);
 }
 
 static void

@@ -337,3 +337,46 @@ lattice_stamp_rewrite_buffer (GstBuffer          *buffer,
     return FALSE;
   return lattice_stamp_write_buffer (buffer, info, meta->timestamp / 1000);
 }
+
+/* The probes' buffer, made writable (a tee or videorate may share it) and
+ * put back into @info, with its format; NULL before the pad has caps. */
+static GstBuffer *
+probe_writable_frame (GstPad          *pad,
+                      GstPadProbeInfo *info,
+                      GstVideoInfo    *video_info)
+{
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstBuffer *buffer;
+
+  if (caps == NULL || !gst_video_info_from_caps (video_info, caps))
+    return NULL;
+  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return buffer;
+}
+
+GstPadProbeReturn
+lattice_stamp_mark_probe (GstPad          *pad,
+                          GstPadProbeInfo *info,
+                          gpointer         user_data)
+{
+  GstVideoInfo video_info;
+  GstBuffer *buffer = probe_writable_frame (pad, info, &video_info);
+
+  if (buffer != NULL)
+    lattice_stamp_mark_buffer (buffer, &video_info, g_get_monotonic_time ());
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn
+lattice_stamp_rewrite_probe (GstPad          *pad,
+                             GstPadProbeInfo *info,
+                             gpointer         user_data)
+{
+  GstVideoInfo video_info;
+  GstBuffer *buffer = probe_writable_frame (pad, info, &video_info);
+
+  if (buffer != NULL)
+    lattice_stamp_rewrite_buffer (buffer, &video_info);
+  return GST_PAD_PROBE_OK;
+}

@@ -58,4 +58,14 @@ gboolean lattice_stamp_mark_buffer    (GstBuffer          *buffer,
 gboolean lattice_stamp_rewrite_buffer (GstBuffer          *buffer,
                                        const GstVideoInfo *info);
 
+/* Buffer probes for raw video pads: the first marks every frame with the
+ * monotonic clock (µs) as it passes, the second draws the marked value
+ * again into the scaled frames of another size. */
+GstPadProbeReturn lattice_stamp_mark_probe    (GstPad          *pad,
+                                               GstPadProbeInfo *info,
+                                               gpointer         user_data);
+GstPadProbeReturn lattice_stamp_rewrite_probe (GstPad          *pad,
+                                               GstPadProbeInfo *info,
+                                               gpointer         user_data);
+
 G_END_DECLS

@@ -98,24 +98,6 @@ lattice_video_encoder_make (const char *name,
   return encoder;
 }
 
-/* Benchmarks: the low layer's frames carry a stamp of their own, of the
- * capture time the full frame was stamped with, in cells the size a
- * reader of the smaller frame expects. */
-static GstPadProbeReturn
-restamp_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-  GstVideoInfo video_info;
-  GstBuffer *buffer;
-
-  if (caps == NULL || !gst_video_info_from_caps (&video_info, caps))
-    return GST_PAD_PROBE_OK;
-  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
-  GST_PAD_PROBE_INFO_DATA (info) = buffer;
-  lattice_stamp_rewrite_buffer (buffer, &video_info);
-  return GST_PAD_PROBE_OK;
-}
-
 static GstElement *
 make_tee (const char *name)
 {
@@ -150,8 +132,10 @@ build_low (LatticeVideoEncoders *self, GstBin *bin, GstElement *split,
   if (!gst_element_link (split, queue) ||
       !gst_element_link_many (queue, scale, filter, self->low_encoder, self->low_tee, NULL))
     g_critical ("Could not link the low-resolution encoder");
+  /* benchmarks: the scaled frames carry their full frame's capture time
+   * again, in cells the size a reader of the smaller frame expects */
   if (stamp_time)
-    lattice_media_add_probe (filter, "src", GST_PAD_PROBE_TYPE_BUFFER, restamp_frame, NULL);
+    lattice_media_add_probe (filter, "src", GST_PAD_PROBE_TYPE_BUFFER, lattice_stamp_rewrite_probe, NULL);
 }
 
 LatticeVideoEncoders *
