@@ -28,6 +28,12 @@
 #define LOW_SHARE          0.35
 #define MIN_LOW_BITRATE    40000
 #define LOW_MIN_SHARE      0.5
+/* Rate control, in ms of the target rate (see lattice_video_encoder_make). */
+#define RC_BUFFER_MS         1000
+#define RC_BUFFER_INITIAL_MS 500
+#define RC_BUFFER_OPTIMAL_MS 600
+/* A keyframe's most, in % of an average frame's bits: three frames. */
+#define MAX_KEYFRAME_PCT     300
 /* Each change reconfigures libvpx: skip the small ones. */
 #define RATE_DEAD_BAND     0.05
 
@@ -85,6 +91,18 @@ lattice_video_encoder_make (const char *name,
                  * the encoder itself lets at most one forced keyframe
                  * through per interval and delays, not drops, the others. */
                 "min-force-key-unit-interval", (guint64) LATTICE_MEDIA_KEYFRAME_MIN_INTERVAL_MS * GST_MSECOND,
+                NULL);
+  /* Real-time rate control: vp8enc's defaults let CBR run six seconds
+   * ahead of or behind its target and a keyframe be any size. Here the
+   * rate holds within about a second, and a keyframe is at most
+   * MAX_KEYFRAME_PCT of an average frame: a switch of layers or a
+   * keyframe request then never floods a slow link with one picture that
+   * queues every other stream on it for a few hundred milliseconds. */
+  g_object_set (encoder,
+                "buffer-size", RC_BUFFER_MS,
+                "buffer-initial-size", RC_BUFFER_INITIAL_MS,
+                "buffer-optimal-size", RC_BUFFER_OPTIMAL_MS,
+                "max-intra-bitrate", MAX_KEYFRAME_PCT,
                 NULL);
   gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
   gst_util_set_object_arg (G_OBJECT (encoder), "error-resilient", "default");
