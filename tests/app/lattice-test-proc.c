@@ -184,8 +184,9 @@ proc_start_with_flags (const char       *name,
   g_ptr_array_add (argv, NULL);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
                                        stdin_flags);
-  /* criticals abort the child, which then fails the exit-status checks */
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
+  /* Criticals do not abort the child (one comes from a race inside
+   * GStreamer 1.22, see known_critical()): lattice_test_proc_free() fails
+   * the test on any other. */
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
@@ -610,6 +611,37 @@ lattice_test_proc_exited (LatticeTestProc *self)
   return self->exited;
 }
 
+/* A race inside GStreamer before 1.29.1 (gst-plugins-good, "rtpsource: Add
+ * locking for receive reports table", MR 10683): webrtcbin reads a
+ * source's table of receiver reports from rtpsession's RTCP thread while
+ * the receiving thread adds the first report of a new reporter, and GLib
+ * says so. Lattice itself never calls g_hash_table_foreach(), so this line
+ * in a child's stderr names that race. Seen once in about a hundred
+ * three-party joins, just after the first frames. */
+static gboolean
+known_critical (const char *line)
+{
+  return strstr (line, "g_hash_table_foreach: assertion 'version == hash_table->version' failed") != NULL;
+}
+
+void
+lattice_test_proc_assert_no_criticals (LatticeTestProc *self)
+{
+  g_auto(GStrv) lines = g_strsplit (self->stderr_text->str, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (strstr (lines[i], "-CRITICAL **") == NULL)
+        continue;
+      if (known_critical (lines[i]))
+        {
+          g_test_message ("%s: known GStreamer 1.22 race, not Lattice's: %s", self->name, lines[i]);
+          continue;
+        }
+      g_error ("%s logged a critical: %s", self->name, lines[i]);
+    }
+}
+
 void
 lattice_test_proc_free (LatticeTestProc *self)
 {
@@ -618,6 +650,9 @@ lattice_test_proc_free (LatticeTestProc *self)
       g_subprocess_force_exit (self->process);
       lattice_test_wait (has_exited, self, 10);
     }
+  /* let the pipes drain so the last lines are read */
+  lattice_test_run_for (50);
+  lattice_test_proc_assert_no_criticals (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->out);

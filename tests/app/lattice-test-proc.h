@@ -121,6 +121,10 @@ void             lattice_test_proc_signal     (LatticeTestProc *proc,
 int              lattice_test_proc_wait_exit  (LatticeTestProc *proc,
                                                guint            timeout_s);
 gboolean         lattice_test_proc_exited     (LatticeTestProc *proc);
+/* Fails the test if @proc logged a critical (children run without
+ * fatal-criticals; one known GStreamer race is let through, see the .c).
+ * lattice_test_proc_free() checks this too. */
+void             lattice_test_proc_assert_no_criticals (LatticeTestProc *proc);
 void             lattice_test_proc_free       (LatticeTestProc *proc);
 
 /* Whether @proc printed a first-frame of @kind from @from at or after @since_ms. */

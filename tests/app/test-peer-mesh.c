@@ -91,7 +91,7 @@ assert_clean_exit (LatticeTestProc *proc)
   g_assert_cmpint (lattice_test_proc_wait_exit (proc, 20), ==, 0);
   g_assert_true (lattice_test_proc_has_event (proc, "left", NULL, NULL));
   /* no GLib or GStreamer warning or critical, in any library */
-  g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "-CRITICAL **"));
+  lattice_test_proc_assert_no_criticals (proc);
   g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "-WARNING **"));
 }
 

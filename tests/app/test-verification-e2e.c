@@ -106,7 +106,7 @@ assert_clean_exit (LatticeTestProc *proc)
 {
   lattice_test_proc_signal (proc, SIGTERM);
   g_assert_cmpint (lattice_test_proc_wait_exit (proc, 20), ==, 0);
-  g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "-CRITICAL **"));
+  lattice_test_proc_assert_no_criticals (proc);
   g_assert_null (strstr (lattice_test_proc_get_stderr (proc), "-WARNING **"));
 }
 
