@@ -17,6 +17,7 @@
  * before json-glib's recursive parser sees it. */
 #define MAX_JSON_DEPTH 32
 #define MAX_ID_LENGTH 64
+#define MAX_REJECT_MESSAGE_LENGTH 256
 
 typedef enum {
   FIELD_OPTIONAL,
@@ -844,6 +845,41 @@ parse_error (JsonObject      *object,
     return FALSE;
   if (message->code[0] == '\0')
     return set_invalid (error, "code", "must not be empty");
+  if (json_object_has_member (object, "to") && !read_id (object, "to", &message->to, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+/* A reject's code is a short token: [a-z0-9-], at most MAX_ID_LENGTH. */
+static gboolean
+is_reject_code (const char *code)
+{
+  gsize len = strlen (code);
+
+  if (len == 0 || len > MAX_ID_LENGTH)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_islower (code[i]) && !g_ascii_isdigit (code[i]) && code[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_reject (JsonObject      *object,
+              LatticeOrigin    origin,
+              LatticeMessage  *message,
+              GError         **error)
+{
+  if (!read_peer (object, origin, message, error) ||
+      !read_string (object, "code", FIELD_REQUIRED, &message->code, error) ||
+      !read_string (object, "message", FIELD_REQUIRED, &message->message, error) ||
+      !read_string (object, "ref", FIELD_OPTIONAL, &message->ref_type, error))
+    return FALSE;
+  if (!is_reject_code (message->code))
+    return set_invalid (error, "code", "must be 1 to 64 of a-z, 0-9 and -");
+  if (g_utf8_strlen (message->message, -1) > MAX_REJECT_MESSAGE_LENGTH)
+    return set_invalid (error, "message", "is too long");
 
   return TRUE;
 }
@@ -1037,6 +1073,18 @@ build_error (const LatticeMessage *message,
   add_string (builder, "code", message->code);
   add_string (builder, "message", message->message);
   add_string (builder, "ref", message->ref_type);
+  add_string (builder, "to", message->to);
+}
+
+static void
+build_reject (const LatticeMessage *message,
+              JsonBuilder          *builder)
+{
+  add_string (builder, "to", message->to);
+  add_string (builder, "from", message->from);
+  add_string (builder, "code", message->code);
+  add_string (builder, "message", message->message);
+  add_string (builder, "ref", message->ref_type);
 }
 
 /* Every type, in the order of LatticeMessageType. */
@@ -1062,8 +1110,9 @@ static const struct {
   { "ping",               TRUE,  TRUE,  parse_ping,                build_ping },
   { "pong",               TRUE,  TRUE,  parse_ping,                build_ping },
   { "error",              FALSE, TRUE,  parse_error,               build_error },
+  { "reject",             TRUE,  TRUE,  parse_reject,              build_reject },
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (message_types) == LATTICE_MESSAGE_ERROR + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (message_types) == LATTICE_MESSAGE_LAST + 1);
 
 /* Parsing a whole message */
 

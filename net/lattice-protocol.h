@@ -61,7 +61,16 @@ typedef enum {
   LATTICE_MESSAGE_PING,                /* either way */
   LATTICE_MESSAGE_PONG,                /* either way */
   LATTICE_MESSAGE_ERROR,               /* server → client */
+  LATTICE_MESSAGE_REJECT,              /* relayed: a participant refuses another's offer */
 } LatticeMessageType;
+
+#define LATTICE_MESSAGE_LAST LATTICE_MESSAGE_REJECT
+
+/* Why a participant refused an offer ("reject" messages, docs/PROTOCOL.md). */
+#define LATTICE_REJECT_UNSUPPORTED "unsupported-offer" /* media sections or BUNDLE Lattice never negotiates */
+#define LATTICE_REJECT_TOO_LARGE   "too-large"         /* over the receiver's size budget */
+#define LATTICE_REJECT_SLOW_DOWN   "slow-down"         /* offers too often: ignored for a while */
+#define LATTICE_REJECT_RESOURCES   "resources"         /* the receiver cannot take another connection */
 
 /* Which side sent the text being parsed: the required fields differ (a
  * client's offer names "to", the relayed one names "from"). */
@@ -133,8 +142,9 @@ typedef struct {
   LatticeParticipantInfo *participant; /* participant-joined, participant-state, state */
   LatticeStateFields state_fields;     /* state: which fields of participant are set */
 
-  char     *to;               /* offer, answer, candidate sent by a client */
-  char     *from;             /* offer, answer, candidate relayed by the server */
+  char     *to;               /* offer, answer, candidate, reject sent by a client;
+                               * error: the id a refused message named, if any */
+  char     *from;             /* offer, answer, candidate, reject relayed by the server */
   char     *sdp;              /* offer, answer */
   char     *candidate;        /* candidate: "" means end-of-candidates */
   char     *sdp_mid;          /* candidate (may be NULL) */
@@ -142,9 +152,9 @@ typedef struct {
 
   guint64   seq;              /* ping, pong (echoed) */
 
-  char     *code;             /* error: wire code of LatticeProtocolError */
-  char     *message;          /* error: human-readable, English */
-  char     *ref_type;         /* error: type of the message that caused it, if known */
+  char     *code;             /* error: wire code of LatticeProtocolError; reject: LATTICE_REJECT_* */
+  char     *message;          /* error, reject: human-readable, English */
+  char     *ref_type;         /* error, reject: type of the message that caused it, if known */
 } LatticeMessage;
 
 /* A new "joined" comes with both lists created, empty, ready to be added to. */

@@ -1011,7 +1011,7 @@ handle_state (Client         *client,
   room_broadcast_state (client->room, client);
 }
 
-/* offer, answer, candidate: only inside the room, and "from" is ours. */
+/* offer, answer, candidate, reject: only inside the room, and "from" is ours. */
 static void
 handle_relay (Client         *client,
               LatticeMessage *message)
@@ -1021,8 +1021,17 @@ handle_relay (Client         *client,
 
   if (target == NULL || target == client)
     {
-      client_send_error (client, LATTICE_PROTOCOL_ERROR_UNKNOWN_TARGET,
-                         "Nobody in this room has that id", type);
+      g_autoptr(LatticeMessage) refusal = lattice_message_new (LATTICE_MESSAGE_ERROR);
+      g_autofree char *json = NULL;
+
+      /* "to" says whom: the sender may hold on to someone who is gone */
+      refusal->code = g_strdup (lattice_protocol_error_to_code (LATTICE_PROTOCOL_ERROR_UNKNOWN_TARGET));
+      refusal->message = g_strdup ("Nobody in this room has that id");
+      refusal->ref_type = g_strdup (type);
+      refusal->to = g_strdup (message->to);
+      json = lattice_message_to_json (refusal);
+      g_info ("%s: unknown-target %s (%s)", client->peer, message->to, type);
+      client_send_text (client, json);
       return;
     }
 
@@ -1075,6 +1084,7 @@ client_may_send (Client         *client,
     case LATTICE_MESSAGE_OFFER:
     case LATTICE_MESSAGE_ANSWER:
     case LATTICE_MESSAGE_CANDIDATE:
+    case LATTICE_MESSAGE_REJECT:
       if (client->phase == CLIENT_JOINED)
         return TRUE;
       client_send_error (client, LATTICE_PROTOCOL_ERROR_NOT_JOINED, "Join a room first", type);
@@ -1119,6 +1129,7 @@ client_dispatch (Client         *client,
     case LATTICE_MESSAGE_OFFER:
     case LATTICE_MESSAGE_ANSWER:
     case LATTICE_MESSAGE_CANDIDATE:
+    case LATTICE_MESSAGE_REJECT:
       handle_relay (client, message);
       break;
     default:

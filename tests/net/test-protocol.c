@@ -429,10 +429,79 @@ test_error_from_foreign_gerror (void)
   g_assert_cmpstr (parsed->ref_type, ==, "offer");
 }
 
+/* A participant refuses another's offer; the server relays it like one. */
+static void
+test_reject (void)
+{
+  g_autoptr(LatticeMessage) sent = parse_ok ("{\"type\":\"reject\",\"to\":\"b0\",\"code\":\"slow-down\","
+                                             "\"message\":\"Too many offers\",\"ref\":\"offer\"}",
+                                             LATTICE_ORIGIN_CLIENT);
+  g_autoptr(LatticeMessage) relayed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *long_message = g_strnfill (257, 'x');
+  g_autofree char *too_long = g_strdup_printf ("{\"type\":\"reject\",\"to\":\"b0\",\"code\":\"busy\","
+                                               "\"message\":\"%s\"}", long_message);
+  const char *bad_codes[] = { "\"\"", "\"Slow-Down\"", "\"slow down\"", "\"<b>\"", "42",
+                              "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" };
+
+  g_assert_cmpint (sent->type, ==, LATTICE_MESSAGE_REJECT);
+  g_assert_cmpstr (sent->to, ==, "b0");
+  g_assert_cmpstr (sent->code, ==, LATTICE_REJECT_SLOW_DOWN);
+  g_assert_cmpstr (sent->message, ==, "Too many offers");
+  g_assert_cmpstr (sent->ref_type, ==, "offer");
+
+  g_clear_pointer (&sent->to, g_free);
+  sent->from = g_strdup ("a1");
+  json = lattice_message_to_json (sent);
+  relayed = parse_ok (json, LATTICE_ORIGIN_SERVER);
+  g_assert_cmpstr (relayed->from, ==, "a1");
+  g_assert_null (relayed->to);
+  g_assert_cmpstr (relayed->code, ==, "slow-down");
+
+  /* a client must name whom, the server whence */
+  g_assert_null (lattice_message_parse ("{\"type\":\"reject\",\"code\":\"busy\",\"message\":\"\"}", -1,
+                                        LATTICE_ORIGIN_CLIENT, &error));
+  g_assert_error (error, LATTICE_PROTOCOL_ERROR, LATTICE_PROTOCOL_ERROR_MISSING_FIELD);
+  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_codes); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"type\":\"reject\",\"to\":\"b0\",\"code\":%s,"
+                                               "\"message\":\"m\"}", bad_codes[i]);
+
+      g_assert_null (lattice_message_parse (text, -1, LATTICE_ORIGIN_CLIENT, &error));
+      g_assert_error (error, LATTICE_PROTOCOL_ERROR, LATTICE_PROTOCOL_ERROR_INVALID_FIELD);
+      g_clear_error (&error);
+    }
+  g_assert_null (lattice_message_parse (too_long, -1, LATTICE_ORIGIN_CLIENT, &error));
+  g_assert_error (error, LATTICE_PROTOCOL_ERROR, LATTICE_PROTOCOL_ERROR_INVALID_FIELD);
+}
+
+/* unknown-target says whom it could not find */
+static void
+test_error_target (void)
+{
+  g_autoptr(LatticeMessage) error_message = lattice_message_new (LATTICE_MESSAGE_ERROR);
+  g_autoptr(LatticeMessage) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+
+  error_message->code = g_strdup ("unknown-target");
+  error_message->message = g_strdup ("Nobody in this room has that id");
+  error_message->ref_type = g_strdup ("offer");
+  error_message->to = g_strdup ("c2");
+  json = lattice_message_to_json (error_message);
+  parsed = parse_ok (json, LATTICE_ORIGIN_SERVER);
+  g_assert_cmpstr (parsed->to, ==, "c2");
+  g_assert_null (lattice_message_parse ("{\"type\":\"error\",\"code\":\"x\",\"message\":\"\",\"to\":\"\"}",
+                                        -1, LATTICE_ORIGIN_SERVER, &error));
+  g_assert_error (error, LATTICE_PROTOCOL_ERROR, LATTICE_PROTOCOL_ERROR_INVALID_FIELD);
+}
+
 static void
 test_type_names (void)
 {
-  for (guint i = 0; i <= LATTICE_MESSAGE_ERROR; i++)
+  for (guint i = 0; i <= LATTICE_MESSAGE_LAST; i++)
     {
       g_autoptr(LatticeMessage) message = lattice_message_new (i);
       g_autofree char *json = lattice_message_to_json (message);
@@ -770,6 +839,8 @@ main (int    argc,
   g_test_add_func ("/protocol/error-message", test_error_message);
   g_test_add_func ("/protocol/error-codes", test_error_codes);
   g_test_add_func ("/protocol/error-from-foreign-gerror", test_error_from_foreign_gerror);
+  g_test_add_func ("/protocol/reject", test_reject);
+  g_test_add_func ("/protocol/error-target", test_error_target);
   g_test_add_func ("/protocol/type-names", test_type_names);
   g_test_add_func ("/protocol/invalid", test_invalid_inputs);
   g_test_add_func ("/protocol/length-delimited", test_length_delimited);
