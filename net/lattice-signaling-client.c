@@ -59,8 +59,20 @@ enum {
   SIGNAL_ANSWER,
   SIGNAL_CANDIDATE,
   SIGNAL_SERVER_ERROR,
+  SIGNAL_REJECT,
+  SIGNAL_UNKNOWN_TARGET,
   N_SIGNALS
 };
+
+/* What this client sends is paced below the server's default rate limit
+ * (LATTICE_SIGNAL_SERVER_DEFAULT_RATE, 50 messages a second, with four
+ * seconds of burst): a burst of answers and candidates to several peers
+ * at once, or a peer that makes us answer offer after offer, can never get
+ * this client rate-limited and disconnected. Beyond the bucket, messages
+ * wait in order; beyond OUTBOX_MAX of them, new ones are dropped. */
+#define SEND_RATE        25.0
+#define SEND_BURST       50.0
+#define OUTBOX_MAX       1000
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -101,6 +113,11 @@ struct _LatticeSignalingClient {
 
   GSource                 *retry_source;
   GSource                 *watchdog_source;
+
+  GQueue                   outbox;        /* char *, waiting for the bucket */
+  double                   send_tokens;
+  gint64                   send_tokens_us;
+  GSource                 *outbox_source;
 };
 
 G_DEFINE_FINAL_TYPE (LatticeSignalingClient, lattice_signaling_client, G_TYPE_OBJECT)
@@ -179,20 +196,75 @@ take_error (LatticeSignalingClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
 }
 
+static gboolean
+connection_open (LatticeSignalingClient *self)
+{
+  return self->conn != NULL &&
+         soup_websocket_connection_get_state (self->conn) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+/* Takes a token from the send bucket if there is one. */
+static gboolean
+take_send_token (LatticeSignalingClient *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->send_tokens = MIN (SEND_BURST, self->send_tokens + (now - self->send_tokens_us) / 1e6 * SEND_RATE);
+  self->send_tokens_us = now;
+  if (self->send_tokens < 1)
+    return FALSE;
+  self->send_tokens -= 1;
+  return TRUE;
+}
+
+static void
+clear_outbox (LatticeSignalingClient *self)
+{
+  clear_source (&self->outbox_source);
+  g_queue_clear_full (&self->outbox, g_free);
+}
+
+static gboolean on_outbox_due (gpointer data);
+
+static void
+flush_outbox (LatticeSignalingClient *self)
+{
+  while (!g_queue_is_empty (&self->outbox) && connection_open (self) && take_send_token (self))
+    {
+      g_autofree char *text = g_queue_pop_head (&self->outbox);
+
+      soup_websocket_connection_send_text (self->conn, text);
+    }
+  if (!g_queue_is_empty (&self->outbox) && self->outbox_source == NULL)
+    schedule (self, &self->outbox_source, (guint) (1000 / SEND_RATE) + 1, on_outbox_due);
+}
+
+static gboolean
+on_outbox_due (gpointer data)
+{
+  LatticeSignalingClient *self = data;
+
+  g_clear_pointer (&self->outbox_source, g_source_unref);
+  flush_outbox (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 send_message (LatticeSignalingClient *self,
               const LatticeMessage   *message)
 {
-  g_autofree char *text = NULL;
-
-  if (self->conn == NULL ||
-      soup_websocket_connection_get_state (self->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (!connection_open (self))
     {
       g_debug ("Not connected; dropping %s", lattice_message_type_to_string (message->type));
       return;
     }
-  text = lattice_message_to_json (message);
-  soup_websocket_connection_send_text (self->conn, text);
+  if (g_queue_get_length (&self->outbox) >= OUTBOX_MAX)
+    {
+      g_debug ("Sending too much; dropping %s", lattice_message_type_to_string (message->type));
+      return;
+    }
+  g_queue_push_tail (&self->outbox, lattice_message_to_json (message));
+  flush_outbox (self);
 }
 
 static guint
@@ -227,6 +299,8 @@ teardown_connection (LatticeSignalingClient *self,
                      gushort                 close_code)
 {
   clear_source (&self->watchdog_source);
+  /* what was meant for the old connection's room state is stale */
+  clear_outbox (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->request);
@@ -526,6 +600,9 @@ handle_error (LatticeSignalingClient *self,
       return;
     }
 
+  /* the server says whom it does not know: someone we hold on to is gone */
+  if (code == LATTICE_PROTOCOL_ERROR_UNKNOWN_TARGET && message->to != NULL)
+    g_signal_emit (self, signals[SIGNAL_UNKNOWN_TARGET], 0, message->to);
   g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0, message->code, message->message);
 }
 
@@ -574,6 +651,11 @@ dispatch (LatticeSignalingClient *self,
       break;
     case LATTICE_MESSAGE_ERROR:
       handle_error (self, message);
+      break;
+    case LATTICE_MESSAGE_REJECT:
+      g_debug ("%s refused our %s: %s (%s)", message->from, message->ref_type ? message->ref_type : "message",
+               message->code, message->message);
+      g_signal_emit (self, signals[SIGNAL_REJECT], 0, message->from, message->code, message->message);
       break;
     case LATTICE_MESSAGE_PONG:
       break;
@@ -1030,6 +1112,14 @@ install_signals (GType type)
   signals[SIGNAL_SERVER_ERROR] =
     g_signal_new ("server-error", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /* from, code (LATTICE_REJECT_*), message: a participant refused our offer */
+  signals[SIGNAL_REJECT] =
+    g_signal_new ("reject", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  /* id: the server knows nobody by that id in the room any more */
+  signals[SIGNAL_UNKNOWN_TARGET] =
+    g_signal_new ("unknown-target", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -1054,6 +1144,9 @@ lattice_signaling_client_init (LatticeSignalingClient *self)
   self->reconnect_min_ms = 500;
   self->reconnect_max_ms = 10000;
   self->state = LATTICE_SIGNALING_STATE_DISCONNECTED;
+  g_queue_init (&self->outbox);
+  self->send_tokens = SEND_BURST;
+  self->send_tokens_us = g_get_monotonic_time ();
   self->participants = g_ptr_array_new_with_free_func ((GDestroyNotify) lattice_participant_info_free);
   self->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) lattice_ice_server_free);
 }
@@ -1265,6 +1358,28 @@ lattice_signaling_client_send_candidate (LatticeSignalingClient *self,
   message->sdp_mline_index = (gint) mline;
   message->sdp_mid = g_strdup (mid);
   message->candidate = g_strdup (candidate);
+  send_message (self, message);
+}
+
+void
+lattice_signaling_client_send_reject (LatticeSignalingClient *self,
+                                      const char             *to,
+                                      const char             *code,
+                                      const char             *text,
+                                      const char             *ref_type)
+{
+  g_autoptr(LatticeMessage) message = NULL;
+
+  g_return_if_fail (LATTICE_IS_SIGNALING_CLIENT (self));
+  g_return_if_fail (to != NULL && code != NULL && text != NULL);
+
+  if (!can_send (self, "a reject"))
+    return;
+  message = lattice_message_new (LATTICE_MESSAGE_REJECT);
+  message->to = g_strdup (to);
+  message->code = g_strdup (code);
+  message->message = g_strdup (text);
+  message->ref_type = g_strdup (ref_type);
   send_message (self, message);
 }
 

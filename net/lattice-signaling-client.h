@@ -135,6 +135,13 @@ void lattice_signaling_client_send_candidate (LatticeSignalingClient *self,
                                               guint                   mline,
                                               const char             *mid,
                                               const char             *candidate);
+/* Refuses an offer of @to ("reject", docs/PROTOCOL.md): @code is one of
+ * LATTICE_REJECT_*, @text says why in English, @ref_type what was refused. */
+void lattice_signaling_client_send_reject    (LatticeSignalingClient *self,
+                                              const char             *to,
+                                              const char             *code,
+                                              const char             *text,
+                                              const char             *ref_type);
 /* Sends the fields of @fields from @info ("state"); the server broadcasts. */
 void lattice_signaling_client_send_state     (LatticeSignalingClient       *self,
                                               LatticeStateFields            fields,

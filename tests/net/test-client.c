@@ -127,6 +127,19 @@ on_server_error (LatticeSignalingClient *client, const char *code, const char *m
 }
 
 static void
+on_reject (LatticeSignalingClient *client, const char *from, const char *code, const char *message,
+           Recorder *rec)
+{
+  record (rec, "reject:%s:%s:%s", from, code, message);
+}
+
+static void
+on_unknown_target (LatticeSignalingClient *client, const char *id, Recorder *rec)
+{
+  record (rec, "unknown-target:%s", id);
+}
+
+static void
 on_state (LatticeSignalingClient *client, GParamSpec *pspec, Recorder *rec)
 {
   LatticeSignalingState state = lattice_signaling_client_get_state (client);
@@ -150,6 +163,8 @@ recorder_new (LatticeSignalingClient *client)
   g_signal_connect (client, "answer", G_CALLBACK (on_answer), rec);
   g_signal_connect (client, "candidate", G_CALLBACK (on_candidate), rec);
   g_signal_connect (client, "server-error", G_CALLBACK (on_server_error), rec);
+  g_signal_connect (client, "reject", G_CALLBACK (on_reject), rec);
+  g_signal_connect (client, "unknown-target", G_CALLBACK (on_unknown_target), rec);
   g_signal_connect (client, "notify::state", G_CALLBACK (on_state), rec);
   return rec;
 }
@@ -355,8 +370,64 @@ test_relay (void)
   /* A target nobody has is the server's complaint, not a reason to leave. */
   lattice_signaling_client_send_offer (ada->client, "0123456789abcdef", "v=0 lost");
   wait_until (has_event (ada, "server-error:unknown-target"));
+  g_assert_true (has_event (ada, "unknown-target:0123456789abcdef"));
   g_assert_cmpint (lattice_signaling_client_get_state (ada->client), ==,
                    LATTICE_SIGNALING_STATE_JOINED);
+
+  /* A refused offer comes back to its sender, from the refuser. */
+  lattice_signaling_client_send_reject (ada->client, grace_id, "slow-down", "Too many offers", "offer");
+  wait_until (has_event (grace, "reject:%s:slow-down:Too many offers", ada_id));
+
+  recorder_free (grace);
+  recorder_free (ada);
+  lattice_signal_server_stop (server);
+  g_assert_finalize_object (server);
+}
+
+static guint
+count_prefix (Recorder   *rec,
+              const char *prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < rec->events->len; i++)
+    n += g_str_has_prefix (g_ptr_array_index (rec->events, i), prefix);
+  return n;
+}
+
+/* A client that must send far more than the server's rate allows (a storm
+ * of answers and candidates, say) paces itself: the server, at its default
+ * limit, never disconnects it, and everything arrives, in order. */
+static void
+test_paced (void)
+{
+  LatticeSignalServer *server = start_server (0, 0);
+  guint port = lattice_signal_server_get_port (server);
+  Recorder *ada = join (port, "paced", "Ada", NULL);
+  Recorder *grace = join (port, "paced", "Grace", NULL);
+  g_autofree char *ada_id = g_strdup (id_of (ada));
+  const guint n = 400;  /* 8 s of the server's 50 a second, sent at once */
+  guint next = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *candidate = g_strdup_printf ("candidate:%u 1 UDP 1 127.0.0.1 %u typ host", i, 5000 + i);
+
+      lattice_signaling_client_send_candidate (ada->client, id_of (grace), 0, "0", candidate);
+    }
+  wait_until (count_prefix (grace, "candidate:") == n);
+  for (guint i = 0; i < grace->events->len; i++)
+    {
+      const char *event = g_ptr_array_index (grace->events, i);
+      g_autofree char *expected = NULL;
+
+      if (!g_str_has_prefix (event, "candidate:"))
+        continue;
+      expected = g_strdup_printf ("candidate:%s:0:0:candidate:%u ", ada_id, next++);
+      g_assert_true (g_str_has_prefix (event, expected));
+    }
+  g_assert_false (saw_state (ada, LATTICE_SIGNALING_STATE_RECONNECTING));
+  g_assert_cmpint (lattice_signaling_client_get_state (ada->client), ==, LATTICE_SIGNALING_STATE_JOINED);
 
   recorder_free (grace);
   recorder_free (ada);
@@ -705,6 +776,7 @@ main (int    argc,
   g_test_add_func ("/client/join", test_join);
   g_test_add_func ("/client/two-clients", test_two_clients);
   g_test_add_func ("/client/relay", test_relay);
+  g_test_add_func ("/client/paced", test_paced);
   g_test_add_func ("/client/wrong-password", test_wrong_password);
   g_test_add_func ("/client/invalid-room", test_invalid_room);
   g_test_add_func ("/client/room-full", test_room_full);
