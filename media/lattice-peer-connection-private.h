@@ -93,6 +93,9 @@ struct _LatticePeerConnection {
 
   gint              offer_started;  /* atomic */
   gboolean          remote_set;
+  guint             n_remote_mlines;     /* of the remote description, once set */
+  guint             n_remote_candidates; /* taken, of MAX_REMOTE_CANDIDATES */
+  guint             n_dropped_candidates;
   GArray           *pending_candidates;  /* Candidate, before the remote description */
   gboolean          closed;
 

@@ -5,7 +5,16 @@
 
 #define G_LOG_DOMAIN "LatticeMedia"
 
+/* Remote candidates taken per connection: a host has a handful per
+ * address family and interface, a TURN relay one or two more; a browser
+ * sends each for every m-line of the bundle. */
+#define MAX_REMOTE_CANDIDATES 100
+/* RFC 8839 candidates with every extension are under 300 bytes. */
+#define MAX_CANDIDATE_LENGTH  512
+
 #include "config.h"
+
+#include <string.h>
 
 #include <glib/gi18n-lib.h>
 #include <gio/gio.h>
@@ -728,6 +737,7 @@ lattice_peer_connection_set_remote_description (LatticePeerConnection  *self,
     promise = gst_promise_new_with_change_func (on_remote_description_set,
                                                 g_object_ref (self), g_object_unref);
   lattice_peer_connection_remember_fingerprints (self, desc->sdp);
+  self->n_remote_mlines = gst_sdp_message_medias_len (desc->sdp);
   g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
   self->remote_set = TRUE;
   /* webrtcbin runs its actions in order: these follow the description. */
@@ -749,6 +759,19 @@ lattice_peer_connection_add_remote_candidate (LatticePeerConnection *self,
   /* End-of-candidates: webrtcbin 1.22 has no use for it. */
   if (*candidate == '\0' || self->closed)
     return;
+  /* What the other side sends is bounded: webrtcbin keeps every candidate
+   * it is given, for m-lines it has and has not (libnice then tries each
+   * pair), and holds them for as long as the connection lives. */
+  if (strlen (candidate) > MAX_CANDIDATE_LENGTH ||
+      mline >= (self->remote_set ? self->n_remote_mlines : LATTICE_PEER_CONNECTION_MAX_MLINES) ||
+      self->n_remote_candidates >= MAX_REMOTE_CANDIDATES)
+    {
+      if (self->n_dropped_candidates++ % 100 == 0)
+        g_info ("Peer %s: dropping a candidate for m-line %u of %zu bytes (%u taken, %u dropped)",
+                self->id, mline, strlen (candidate), self->n_remote_candidates, self->n_dropped_candidates);
+      return;
+    }
+  self->n_remote_candidates++;
   if (self->remote_set)
     {
       g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline, candidate);
@@ -772,6 +795,13 @@ lattice_peer_connection_get_local_fingerprint (LatticePeerConnection *self)
 {
   g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), NULL);
   return self->local_fingerprint;
+}
+
+gboolean
+lattice_peer_connection_get_fingerprint_mismatch (LatticePeerConnection *self)
+{
+  g_return_val_if_fail (LATTICE_IS_PEER_CONNECTION (self), FALSE);
+  return self->fingerprint_mismatch;
 }
 
 const char *

@@ -41,6 +41,10 @@ typedef struct {
   guint64 keyframe_requests_sent; /* by the VP8 guard, for a lost reference */
 } LatticePeerConnectionStats;
 
+/* Media sections a Lattice connection may have: audio and video, and
+ * room for what is to come (a second video, a data channel). */
+#define LATTICE_PEER_CONNECTION_MAX_MLINES 4
+
 #define LATTICE_TYPE_PEER_CONNECTION (lattice_peer_connection_get_type ())
 G_DECLARE_FINAL_TYPE (LatticePeerConnection, lattice_peer_connection, LATTICE, PEER_CONNECTION, GObject)
 
@@ -83,6 +87,9 @@ GArray     *lattice_peer_connection_take_latency_samples   (LatticePeerConnectio
  * becomes FAILED: someone rewrote the description on the way. */
 const char *lattice_peer_connection_get_local_fingerprint  (LatticePeerConnection *self);
 const char *lattice_peer_connection_get_remote_fingerprint (LatticePeerConnection *self);
+/* Whether the connection failed because the other side's DTLS certificate
+ * was not the one its description announced. */
+gboolean    lattice_peer_connection_get_fingerprint_mismatch (LatticePeerConnection *self);
 
 /* The type of the local candidate of the selected ICE pair: "host",
  * "srflx", "prflx" or "relay" (a TURN server carries the media); NULL
