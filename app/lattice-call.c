@@ -13,38 +13,14 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "lattice-call.h"
-#include "lattice-connection-quality.h"
+#include "lattice-call-private.h"
 #include "lattice-app-enums.h"
 #include "lattice-ice.h"
-#include "lattice-link.h"
 #include "lattice-media-enums.h"
-#include "lattice-signaling-client.h"
 #include "lattice-net-enums.h"
 #include "lattice-verification.h"
 
-struct _LatticeCall
-{
-  GObject parent_instance;
-
-  LatticeMediaEngine     *engine;
-  LatticeSignalingClient *client;
-  LatticeLink            *link;
-  GListStore             *participants;
-  LatticeParticipant     *self_participant;
-  GError                 *error;
-  char                   *display_name;
-  char                   *local_stun;
-  GStrv                   local_turn;
-  GHashTable             *awaiting_answer;  /* ids we sent an offer to, no answer yet */
-  GHashTable             *departed;         /* ids announced as left */
-  GHashTable             *rebuilds;         /* id → GSource, a pending re-offer */
-  LatticeQualityMonitor  *quality;          /* while the engine runs */
-  LatticeCallState        state;
-  guint                   audio_muted : 1;
-  guint                   video_enabled : 1;
-  guint                   hand_raised : 1;
-};
+/* struct _LatticeCall: lattice-call-private.h */
 
 G_DEFINE_FINAL_TYPE (LatticeCall, lattice_call, G_TYPE_OBJECT)
 G_DEFINE_QUARK (lattice-call-error-quark, lattice_call_error)
@@ -104,8 +80,8 @@ fail (LatticeCall *self,
   set_state (self, LATTICE_CALL_STATE_FAILED);
 }
 
-static gboolean
-find_participant (LatticeCall *self,
+gboolean
+lattice_call_find_participant (LatticeCall *self,
                   const char  *id,
                   guint       *position)
 {
@@ -125,101 +101,7 @@ find_participant (LatticeCall *self,
   return FALSE;
 }
 
-static LatticePeerConnection *add_peer (LatticeCall *self, const char *id, gboolean offerer);
 
-static const char *
-own_id (LatticeCall *self)
-{
-  return self->client != NULL ? lattice_signaling_client_get_participant_id (self->client) : NULL;
-}
-
-/* Starts a fresh connection to @id with this side offering. */
-static void
-offer_to (LatticeCall *self,
-          const char  *id)
-{
-  if (lattice_media_engine_lookup_peer (self->engine, id) != NULL)
-    lattice_media_engine_remove_peer (self->engine, id);
-  g_hash_table_remove (self->awaiting_answer, id);
-  add_peer (self, id, TRUE);
-}
-
-typedef struct {
-  LatticeCall *call;  /* weak: the source is removed in dispose */
-  char        *id;
-} Rebuild;
-
-static void
-rebuild_free (gpointer data)
-{
-  Rebuild *rebuild = data;
-
-  g_free (rebuild->id);
-  g_free (rebuild);
-}
-
-static gboolean
-on_rebuild_due (gpointer data)
-{
-  Rebuild *rebuild = data;
-  LatticeCall *self = rebuild->call;
-  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, rebuild->id);
-  g_autofree char *id = g_strdup (rebuild->id);
-  gpointer key, source;
-
-  /* the source is finishing by itself: forget it without destroying it */
-  if (g_hash_table_steal_extended (self->rebuilds, id, &key, &source))
-    {
-      g_free (key);
-      g_source_unref (source);
-    }
-  /* Without signaling an offer goes nowhere, and the connection would wait
-   * out its connect timeout: the rejoin offers again instead. */
-  if (self->state != LATTICE_CALL_STATE_IN_CALL)
-    return G_SOURCE_REMOVE;
-  if (find_participant (self, id, NULL) &&
-      (peer == NULL || lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_FAILED))
-    {
-      g_info ("Rebuilding the connection to %s", id);
-      offer_to (self, id);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* webrtcbin has no ICE restart: a failed connection is torn down and
- * offered again, after a pause so a dead network is not hammered. Either
- * side may do it; an offer crossing ours is settled in on_client_offer(). */
-static void
-schedule_rebuild (LatticeCall *self,
-                  const char  *id)
-{
-  Rebuild *rebuild;
-  GSource *source;
-
-  if (g_hash_table_contains (self->rebuilds, id))
-    return;
-  rebuild = g_new0 (Rebuild, 1);
-  rebuild->call = self;
-  rebuild->id = g_strdup (id);
-  source = g_timeout_source_new (1000 + g_random_int_range (0, 1000));
-  g_source_set_callback (source, on_rebuild_due, rebuild, rebuild_free);
-  g_source_attach (source, NULL);
-  g_hash_table_insert (self->rebuilds, g_strdup (id), source);
-}
-
-static void
-cancel_rebuild (LatticeCall *self,
-                const char  *id)
-{
-  g_hash_table_remove (self->rebuilds, id);
-}
-
-static void
-destroy_source (gpointer data)
-{
-  g_source_destroy (data);
-  g_source_unref (data);
-}
 
 static void
 apply_info (LatticeParticipant           *participant,
@@ -236,15 +118,15 @@ apply_info (LatticeParticipant           *participant,
 
 /* Adds the participant if it is new; returns it (borrowed) and whether it
  * was added. */
-static LatticeParticipant *
-ensure_participant (LatticeCall                  *self,
+LatticeParticipant *
+lattice_call_ensure_participant (LatticeCall                  *self,
                     const LatticeParticipantInfo *info,
                     gboolean                     *added)
 {
   g_autoptr(LatticeParticipant) participant = NULL;
   guint position;
 
-  *added = !find_participant (self, info->id, &position);
+  *added = !lattice_call_find_participant (self, info->id, &position);
   if (*added)
     {
       participant = lattice_participant_new (info->id, info->name, FALSE);
@@ -350,8 +232,7 @@ on_peer_notify_state (LatticePeerConnection *peer,
   if (participant == NULL)
     return;
   lattice_participant_set_connection_state (participant, connection_state_from_peer (state));
-  if (state == LATTICE_PEER_CONNECTION_STATE_FAILED)
-    schedule_rebuild (self, lattice_peer_connection_get_id (peer));
+  lattice_call_peer_state_changed (self, peer);
   update_verification_code (self, peer);
 }
 
@@ -377,8 +258,8 @@ on_peer_first_frame (LatticePeerConnection *peer,
     g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, participant, kind);
 }
 
-static LatticePeerConnection *
-add_peer (LatticeCall *self,
+LatticePeerConnection *
+lattice_call_add_peer (LatticeCall *self,
           const char  *id,
           gboolean     offerer)
 {
@@ -519,6 +400,44 @@ send_own_state (LatticeCall        *self,
 /* After a (re)join: the newcomer offers to everyone it has no connection
  * with (docs/PROTOCOL.md, "Who offers"); connections that survived a
  * signaling outage are kept as they are. */
+static gboolean
+is_listed (GPtrArray  *infos,
+           const char *id)
+{
+  for (guint i = 0; infos != NULL && i < infos->len; i++)
+    if (g_strcmp0 (((const LatticeParticipantInfo *) g_ptr_array_index (infos, i))->id, id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whoever the server no longer lists went while it was away (or while we
+ * were): unless its connection to us still carries media (its signaling
+ * may just be slower to come back), it is gone for good. */
+static void
+prune_unlisted (LatticeCall *self,
+                GPtrArray   *others)
+{
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->participants));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LatticeParticipant) p = g_list_model_get_item (G_LIST_MODEL (self->participants), i);
+      const char *id = lattice_participant_get_id (p);
+      LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, id);
+
+      if (lattice_participant_get_is_self (p) || is_listed (others, id) ||
+          (peer != NULL && lattice_peer_connection_get_state (peer) == LATTICE_PEER_CONNECTION_STATE_CONNECTED))
+        continue;
+      g_ptr_array_add (gone, g_strdup (id));
+    }
+  for (guint i = 0; i < gone->len; i++)
+    {
+      g_info ("%s is no longer in the room", (const char *) g_ptr_array_index (gone, i));
+      lattice_call_remove_participant (self, g_ptr_array_index (gone, i));
+    }
+}
+
 static void
 on_client_joined (LatticeSignalingClient *client,
                   gboolean                resumed,
@@ -538,7 +457,7 @@ on_client_joined (LatticeSignalingClient *client,
       LatticePeerConnection *peer;
       gboolean added;
 
-      ensure_participant (self, info, &added);
+      lattice_call_ensure_participant (self, info, &added);
       if (added)
         g_signal_emit (self, signals[SIGNAL_PARTICIPANT_JOINED], 0,
                        lattice_call_lookup (self, info->id));
@@ -547,8 +466,9 @@ on_client_joined (LatticeSignalingClient *client,
        * failed meanwhile, or was being set up when the server went (its
        * offer, answer or candidates may be lost), starts again now. */
       if (peer == NULL || lattice_peer_connection_get_state (peer) != LATTICE_PEER_CONNECTION_STATE_CONNECTED)
-        offer_to (self, info->id);
+        lattice_call_offer_to (self, info->id);
     }
+  prune_unlisted (self, others);
 
   /* peers learn our mute state from the join; only what differs from the
    * defaults needs saying after a resume */
@@ -563,7 +483,7 @@ on_client_participant_joined (LatticeSignalingClient       *client,
                               LatticeCall                  *self)
 {
   gboolean added;
-  LatticeParticipant *participant = ensure_participant (self, info, &added);
+  LatticeParticipant *participant = lattice_call_ensure_participant (self, info, &added);
 
   /* a participant coming back after a signaling outage is no news */
   if (!added)
@@ -576,11 +496,11 @@ on_client_participant_joined (LatticeSignalingClient       *client,
    * will not offer, so this side does; a newcomer offers by itself. */
   if (g_hash_table_remove (self->departed, info->id) &&
       lattice_media_engine_lookup_peer (self->engine, info->id) == NULL)
-    offer_to (self, info->id);
+    lattice_call_offer_to (self, info->id);
 }
 
-static void
-remove_participant (LatticeCall *self,
+void
+lattice_call_remove_participant (LatticeCall *self,
                     const char  *id)
 {
   g_autoptr(LatticeParticipant) participant = NULL;
@@ -588,8 +508,9 @@ remove_participant (LatticeCall *self,
 
   lattice_media_engine_remove_peer (self->engine, id);
   g_hash_table_remove (self->awaiting_answer, id);
-  cancel_rebuild (self, id);
-  if (!find_participant (self, id, &position))
+  lattice_call_cancel_rebuild (self, id);
+  g_hash_table_remove (self->negotiations, id);
+  if (!lattice_call_find_participant (self, id, &position))
     return;
   g_hash_table_add (self->departed, g_strdup (id));
   participant = g_list_model_get_item (G_LIST_MODEL (self->participants), position);
@@ -605,7 +526,7 @@ on_client_participant_left (LatticeSignalingClient *client,
                             LatticeCall            *self)
 {
   g_info ("%s left (%s)", id, reason);
-  remove_participant (self, id);
+  lattice_call_remove_participant (self, id);
 }
 
 static void
@@ -619,84 +540,6 @@ on_client_participant_state (LatticeSignalingClient       *client,
     apply_info (participant, info);
 }
 
-/* An offer always starts a fresh connection: a peer that restarted, or
- * one rebuilding a broken connection, offers again, and the old webrtcbin
- * cannot take a second remote offer with new ICE credentials. When two
- * offers cross, the one from the lower participant id wins on both sides. */
-static void
-on_client_offer (LatticeSignalingClient *client,
-                 const char             *from,
-                 const char             *sdp,
-                 LatticeCall            *self)
-{
-  g_autoptr(GError) error = NULL;
-  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
-
-  if (lattice_call_lookup (self, from) == NULL)
-    {
-      g_autoptr(LatticeParticipantInfo) info = lattice_participant_info_new (from, NULL);
-      gboolean added;
-
-      ensure_participant (self, info, &added);
-    }
-  if (peer != NULL && g_hash_table_contains (self->awaiting_answer, from) &&
-      g_strcmp0 (own_id (self), from) < 0)
-    {
-      g_debug ("Offer from %s crossed ours; ours wins", from);
-      return;
-    }
-  g_hash_table_remove (self->awaiting_answer, from);
-  cancel_rebuild (self, from);
-  if (peer != NULL)
-    {
-      g_debug ("New offer from %s: replacing its connection", from);
-      lattice_media_engine_remove_peer (self->engine, from);
-    }
-  peer = add_peer (self, from, FALSE);
-  if (peer != NULL && !lattice_peer_connection_set_remote_description (peer, "offer", sdp, &error))
-    g_info ("Bad offer from %s: %s", from, error->message);
-}
-
-static void
-on_client_answer (LatticeSignalingClient *client,
-                  const char             *from,
-                  const char             *sdp,
-                  LatticeCall            *self)
-{
-  g_autoptr(GError) error = NULL;
-  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
-
-  if (peer == NULL || !lattice_peer_connection_get_offerer (peer))
-    {
-      g_debug ("Answer from %s, who was not offered to", from);
-      return;
-    }
-  if (!g_hash_table_remove (self->awaiting_answer, from))
-    {
-      g_debug ("Answer from %s to an offer we no longer wait on", from);
-      return;
-    }
-  if (!lattice_peer_connection_set_remote_description (peer, "answer", sdp, &error))
-    g_info ("Bad answer from %s: %s", from, error->message);
-}
-
-static void
-on_client_candidate (LatticeSignalingClient *client,
-                     const char             *from,
-                     guint                   mline,
-                     const char             *mid,
-                     const char             *candidate,
-                     LatticeCall            *self)
-{
-  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
-
-  if (peer == NULL)
-    {
-      g_debug ("Candidate from %s, with whom there is no connection", from);
-      return;
-    }
-  lattice_peer_connection_add_remote_candidate (peer, mline, candidate);
-}
 
 static GError *
 call_error_from_client (const GError *error)
@@ -781,9 +624,11 @@ connect_client (LatticeCall *self)
     { "participant-joined",  G_CALLBACK (on_client_participant_joined) },
     { "participant-left",    G_CALLBACK (on_client_participant_left) },
     { "participant-state",   G_CALLBACK (on_client_participant_state) },
-    { "offer",               G_CALLBACK (on_client_offer) },
-    { "answer",              G_CALLBACK (on_client_answer) },
-    { "candidate",           G_CALLBACK (on_client_candidate) },
+    { "offer",               G_CALLBACK (lattice_call_on_client_offer) },
+    { "answer",              G_CALLBACK (lattice_call_on_client_answer) },
+    { "candidate",           G_CALLBACK (lattice_call_on_client_candidate) },
+    { "reject",              G_CALLBACK (lattice_call_on_client_reject) },
+    { "unknown-target",      G_CALLBACK (lattice_call_on_client_unknown_target) },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
@@ -913,9 +758,8 @@ lattice_call_finalize (GObject *object)
   g_clear_pointer (&self->display_name, g_free);
   g_clear_pointer (&self->local_stun, g_free);
   g_clear_pointer (&self->local_turn, g_strfreev);
-  g_clear_pointer (&self->awaiting_answer, g_hash_table_unref);
   g_clear_pointer (&self->departed, g_hash_table_unref);
-  g_clear_pointer (&self->rebuilds, g_hash_table_unref);
+  lattice_call_negotiation_clear (self);
 
   G_OBJECT_CLASS (lattice_call_parent_class)->finalize (object);
 }
@@ -974,9 +818,8 @@ static void
 lattice_call_init (LatticeCall *self)
 {
   self->participants = g_list_store_new (LATTICE_TYPE_PARTICIPANT);
-  self->awaiting_answer = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->departed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->rebuilds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, destroy_source);
+  lattice_call_negotiation_init (self);
   self->video_enabled = TRUE;
 }
 
@@ -1089,7 +932,7 @@ lattice_call_lookup (LatticeCall *self,
 
   g_return_val_if_fail (LATTICE_IS_CALL (self), NULL);
 
-  if (id == NULL || !find_participant (self, id, &position))
+  if (id == NULL || !lattice_call_find_participant (self, id, &position))
     return NULL;
   participant = g_list_model_get_item (G_LIST_MODEL (self->participants), position);
   /* the store keeps it alive */
