@@ -27,6 +27,11 @@
 #define REBUILD_BASE_MS          1000
 #define REBUILD_MAX_MS           (30 * 1000)
 #define REBUILD_MISMATCH_MAX_MS  (5 * 60 * 1000)
+/* A connection that stayed up this long was a success: the failures in a
+ * row start again from none. (ICE and DTLS report "connected" before the
+ * certificate is checked against the description, so "connected" alone
+ * is not one.) */
+#define REBUILD_STABLE_US        (10 * G_USEC_PER_SEC)
 
 /* File descriptors one peer connection may hold: its ICE agent's sockets
  * (one per local address) and the wake-up pipes of its streaming threads.
@@ -41,6 +46,7 @@
 typedef struct {
   LatticeOfferRate rate;
   guint            failures;   /* failed connections in a row */
+  gint64           connected_us; /* when the current connection connected, or 0 */
   gboolean         mismatch;   /* the last failure was a certificate mismatch */
 } Negotiation;
 
@@ -223,17 +229,22 @@ lattice_call_peer_state_changed (LatticeCall           *self,
   if (participant == NULL || lattice_media_engine_lookup_peer (self->engine, id) != peer)
     return;
   n = negotiation_for (self, id);
+  /* the certificate is the announced one: whatever failed before is over */
+  if (n->mismatch && lattice_peer_connection_get_remote_fingerprint (peer) != NULL)
+    {
+      n->mismatch = FALSE;
+      lattice_participant_set_video_notice (participant, NULL);
+    }
   switch (lattice_peer_connection_get_state (peer))
     {
     case LATTICE_PEER_CONNECTION_STATE_CONNECTED:
-      n->failures = 0;
-      if (n->mismatch)
-        {
-          n->mismatch = FALSE;
-          lattice_participant_set_video_notice (participant, NULL);
-        }
+      if (n->connected_us == 0)
+        n->connected_us = g_get_monotonic_time ();
       break;
     case LATTICE_PEER_CONNECTION_STATE_FAILED:
+      if (n->connected_us != 0 && g_get_monotonic_time () - n->connected_us >= REBUILD_STABLE_US)
+        n->failures = 0;
+      n->connected_us = 0;
       n->failures++;
       n->mismatch = lattice_peer_connection_get_fingerprint_mismatch (peer);
       if (n->mismatch)

@@ -67,7 +67,8 @@ void     lattice_call_offer_to           (LatticeCall *self,
                                           const char  *id);
 void     lattice_call_cancel_rebuild     (LatticeCall *self,
                                           const char  *id);
-/* A connection's state changed: counts failures, schedules the rebuild. */
+/* A connection's state or fingerprints changed: counts failures,
+ * schedules the rebuild, says why on the tile. */
 void     lattice_call_peer_state_changed (LatticeCall           *self,
                                           LatticePeerConnection *peer);
 /* Whether another connection fits in this process's open-file limit. */

@@ -219,6 +219,7 @@ on_peer_notify_fingerprint (LatticePeerConnection *peer,
                             LatticeCall *self)
 {
   update_verification_code (self, peer);
+  lattice_call_peer_state_changed (self, peer);
 }
 
 static void

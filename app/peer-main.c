@@ -183,6 +183,24 @@ on_participant_notify_quality (LatticeParticipant *participant,
   end_event (builder);
 }
 
+/* Why a participant has no picture (a security check failed, say), or
+ * null once that is over: what the app's tile shows over the video. */
+static void
+on_participant_notify_notice (LatticeParticipant *participant,
+                              GParamSpec         *pspec,
+                              Peer               *self)
+{
+  JsonBuilder *builder = begin_event ("notice");
+
+  add_string (builder, "id", lattice_participant_get_id (participant));
+  json_builder_set_member_name (builder, "notice");
+  if (lattice_participant_get_video_notice (participant) != NULL)
+    json_builder_add_string_value (builder, lattice_participant_get_video_notice (participant));
+  else
+    json_builder_add_null_value (builder);
+  end_event (builder);
+}
+
 static void
 on_participant_joined (LatticeCall        *call,
                        LatticeParticipant *participant,
@@ -200,6 +218,8 @@ on_participant_joined (LatticeCall        *call,
                     G_CALLBACK (on_participant_notify_verification), self);
   g_signal_connect (participant, "notify::connection-quality",
                     G_CALLBACK (on_participant_notify_quality), self);
+  g_signal_connect (participant, "notify::video-notice",
+                    G_CALLBACK (on_participant_notify_notice), self);
 }
 
 static void

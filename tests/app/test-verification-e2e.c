@@ -158,6 +158,52 @@ test_honest_server (void)
   finish_pair (&pair, server);
 }
 
+static guint
+count_failures (LatticeTestProc *proc,
+                const char      *from,
+                gint64           since_ms)
+{
+  GPtrArray *events = lattice_test_proc_get_events (proc);
+  guint n = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      n += lattice_test_event_time (event) >= since_ms &&
+           g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), "peer-state") == 0 &&
+           g_strcmp0 (json_object_get_string_member_with_default (event, "id", NULL), from) == 0 &&
+           g_strcmp0 (json_object_get_string_member_with_default (event, "state", NULL), "failed") == 0;
+    }
+  return n;
+}
+
+/* A connection that keeps failing its certificate check is rebuilt less
+ * and less often (1, 2, 4, 8 s … up to 5 minutes), not every 1-2 s
+ * forever, and each end's tile says why. */
+#define BACKOFF_WINDOW_MS 24000
+
+static void
+assert_backs_off (Pair *pair)
+{
+  const char *a_id = lattice_test_proc_get_id (pair->a);
+  const char *b_id = lattice_test_proc_get_id (pair->b);
+  JsonObject *notice = lattice_test_proc_find_event (pair->a, 0, "notice", "id", b_id);
+  gint64 since = lattice_test_now_ms ();
+  guint failures;
+
+  g_assert_nonnull (notice);
+  g_assert_true (JSON_NODE_HOLDS_VALUE (json_object_get_member (notice, "notice")));
+  g_test_message ("A's tile for B says: %s", json_object_get_string_member (notice, "notice"));
+  g_assert_nonnull (lattice_test_proc_find_event (pair->b, 0, "notice", "id", a_id));
+  lattice_test_run_for (BACKOFF_WINDOW_MS);
+  failures = count_failures (pair->a, b_id, since);
+  g_test_message ("%u failed connections in %u s (every 1-2 s would be 12 or more)",
+                  failures, BACKOFF_WINDOW_MS / 1000);
+  g_assert_cmpuint (failures, >=, 1);
+  g_assert_cmpuint (failures, <=, 6);
+}
+
 static void
 test_mitm_server (void)
 {
@@ -187,6 +233,7 @@ test_mitm_server (void)
       g_assert_null (code_for (pair.b, a_id));
       g_assert_false (has_event_from (pair.a, "first-frame", "from", b_id));
       g_assert_false (has_event_from (pair.b, "first-frame", "from", a_id));
+      assert_backs_off (&pair);
     }
   finish_pair (&pair, server);
 }
