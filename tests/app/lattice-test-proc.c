@@ -186,7 +186,9 @@ proc_start_with_flags (const char       *name,
                                        stdin_flags);
   /* Criticals do not abort the child (one comes from a race inside
    * GStreamer 1.22, see known_critical()): lattice_test_proc_free() fails
-   * the test on any other. */
+   * the test on any other. Nor do warnings: the test's own G_DEBUG
+   * (fatal-warnings) is not the children's. */
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   self->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
