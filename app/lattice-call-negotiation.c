@@ -118,14 +118,27 @@ lattice_call_has_room_for_connection (void)
   return FALSE;
 }
 
-/* Starts a fresh connection to @id with this side offering. */
+static void schedule_rebuild (LatticeCall *self, const char *id);
+
+/* Starts a fresh connection to @id with this side offering; with no room
+ * for one, tries again later like after a failure. */
 void
 lattice_call_offer_to (LatticeCall *self,
                        const char  *id)
 {
+  LatticeParticipant *participant;
+
   if (lattice_media_engine_lookup_peer (self->engine, id) != NULL)
     lattice_media_engine_remove_peer (self->engine, id);
   g_hash_table_remove (self->awaiting_answer, id);
+  if (!lattice_call_has_room_for_connection ())
+    {
+      if ((participant = lattice_call_lookup (self, id)) != NULL)
+        lattice_participant_set_connection_state (participant, LATTICE_CONNECTION_FAILED);
+      negotiation_for (self, id)->failures++;
+      schedule_rebuild (self, id);
+      return;
+    }
   lattice_call_add_peer (self, id, TRUE);
 }
 

@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -455,6 +456,42 @@ test_storm (void)
   call_stop (call);
 }
 
+/* A participant whose process has almost no file descriptors left refuses
+ * new connections with a reject ("resources") instead of aborting when
+ * GLib cannot make a pipe: here a victim started with a limit of 90 open
+ * files (it needs 17 alone, 12 more per connection, and keeps 80 free),
+ * and a friend who joins after it. */
+#define TIGHT_NOFILE 90
+
+static void
+test_no_room (void)
+{
+  g_autoptr(LatticeTestProc) server = NULL;
+  g_autoptr(LatticeTestProc) victim = NULL;
+  g_autoptr(LatticeTestProc) friend = NULL;
+  g_autofree char *link = NULL;
+  struct rlimit tight = { TIGHT_NOFILE, 1024 }, usual = { 1024, 1024 };
+  const char *const media[] = { "--size", "320x240", "--fps", G_STRINGIFY (FPS), NULL };
+  guint port;
+
+  server = lattice_test_server_start (NULL, &port);
+  link = g_strdup_printf ("http://127.0.0.1:%u/no-room", port);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &tight), ==, 0);
+  victim = lattice_test_peer_join ("victim", link, media);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &usual), ==, 0);
+  friend = lattice_test_peer_join ("friend", link, media);
+  /* the friend's offer is refused, and its connection fails */
+  lattice_test_proc_wait_event (friend, 0, "peer-state", "state", "failed", 30);
+  lattice_test_run_for (SETTLE_MS);
+  g_assert_false (lattice_test_proc_exited (victim));
+  g_assert_nonnull (strstr (lattice_test_proc_get_stderr (victim), "no room for another connection"));
+  g_assert_false (lattice_test_proc_has_event (victim, "first-frame", NULL, NULL));
+  lattice_test_proc_signal (victim, SIGTERM);
+  g_assert_cmpint (lattice_test_proc_wait_exit (victim, 20), ==, 0);
+  g_assert_true (lattice_test_proc_has_event (victim, "left", NULL, NULL));
+  lattice_test_assert_clean_exit (friend);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -466,5 +503,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile-peer/crash", test_crash);
   g_test_add_func ("/hostile-peer/candidates", test_candidates);
   g_test_add_func ("/hostile-peer/storm", test_storm);
+  g_test_add_func ("/hostile-peer/no-room", test_no_room);
   return g_test_run ();
 }
