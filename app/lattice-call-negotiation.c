@@ -43,12 +43,34 @@
  * it cannot make a pipe. */
 #define FDS_PER_CONNECTION 40
 
+/* Offers from one participant are taken at most this often: one that
+ * comes sooner waits for the end of the gap, and a newer one replaces it
+ * meanwhile (a connection is never replaced while it is being built). */
+#define OFFER_GAP_US (1 * G_USEC_PER_SEC)
+
 typedef struct {
   LatticeOfferRate rate;
+  gint64           last_taken_us;  /* when an offer of it was last applied */
+  char            *pending_sdp;    /* the newest offer waiting for the gap */
+  GSource         *pending_source;
   guint            failures;   /* failed connections in a row */
   gint64           connected_us; /* when the current connection connected, or 0 */
   gboolean         mismatch;   /* the last failure was a certificate mismatch */
 } Negotiation;
+
+static void
+negotiation_free (gpointer data)
+{
+  Negotiation *n = data;
+
+  if (n->pending_source != NULL)
+    {
+      g_source_destroy (n->pending_source);
+      g_source_unref (n->pending_source);
+    }
+  g_free (n->pending_sdp);
+  g_free (n);
+}
 
 static Negotiation *
 negotiation_for (LatticeCall *self,
@@ -76,7 +98,7 @@ lattice_call_negotiation_init (LatticeCall *self)
 {
   self->awaiting_answer = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rebuilds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, destroy_source);
-  self->negotiations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->negotiations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, negotiation_free);
 }
 
 void
@@ -329,17 +351,15 @@ take_offer (LatticeCall *self,
  * rebuilding a broken connection, offers again, and the old webrtcbin
  * cannot take a second remote offer with new ICE credentials. When two
  * offers cross, the one from the lower participant id wins on both sides. */
-void
-lattice_call_on_client_offer (LatticeSignalingClient *client,
-                              const char             *from,
-                              const char             *sdp,
-                              LatticeCall            *self)
+static void
+apply_offer (LatticeCall *self,
+             const char  *from,
+             const char  *sdp)
 {
   g_autoptr(GError) error = NULL;
   LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, from);
 
-  if (!take_offer (self, from, sdp))
-    return;
+  negotiation_for (self, from)->last_taken_us = g_get_monotonic_time ();
   if (lattice_call_lookup (self, from) == NULL)
     {
       g_autoptr(LatticeParticipantInfo) info = lattice_participant_info_new (from, NULL);
@@ -363,6 +383,77 @@ lattice_call_on_client_offer (LatticeSignalingClient *client,
   peer = lattice_call_add_peer (self, from, FALSE);
   if (peer != NULL && !lattice_peer_connection_set_remote_description (peer, "offer", sdp, &error))
     g_info ("Bad offer from %s: %s", from, error->message);
+}
+
+typedef struct {
+  LatticeCall *call;  /* weak: the source goes with its Negotiation */
+  char        *id;
+} PendingOffer;
+
+static void
+pending_offer_free (gpointer data)
+{
+  PendingOffer *pending = data;
+
+  g_free (pending->id);
+  g_free (pending);
+}
+
+static gboolean
+on_pending_offer_due (gpointer data)
+{
+  PendingOffer *pending = data;
+  LatticeCall *self = pending->call;
+  Negotiation *n = g_hash_table_lookup (self->negotiations, pending->id);
+  g_autofree char *id = g_strdup (pending->id);
+  g_autofree char *sdp = NULL;
+
+  if (n == NULL)
+    return G_SOURCE_REMOVE;
+  sdp = g_steal_pointer (&n->pending_sdp);
+  /* the source is finishing by itself: forget it without destroying it */
+  g_clear_pointer (&n->pending_source, g_source_unref);
+  if (sdp != NULL && self->state == LATTICE_CALL_STATE_IN_CALL)
+    apply_offer (self, id, sdp);
+  return G_SOURCE_REMOVE;
+}
+
+/* An offer starts a fresh connection: a peer that restarted, or one
+ * rebuilding a broken connection, offers again, and the old webrtcbin
+ * cannot take a second remote offer with new ICE credentials. When two
+ * offers cross, the one from the lower participant id wins on both sides.
+ * An offer that comes within OFFER_GAP_US of the last one taken from the
+ * same participant waits for the gap's end (coalesced with any newer). */
+void
+lattice_call_on_client_offer (LatticeSignalingClient *client,
+                              const char             *from,
+                              const char             *sdp,
+                              LatticeCall            *self)
+{
+  Negotiation *n;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!take_offer (self, from, sdp))
+    return;
+  n = negotiation_for (self, from);
+  if (n->last_taken_us == 0 || now - n->last_taken_us >= OFFER_GAP_US)
+    {
+      apply_offer (self, from, sdp);
+      return;
+    }
+  g_debug ("Offer from %s while its last is being set up: it waits", from);
+  g_free (n->pending_sdp);
+  n->pending_sdp = g_strdup (sdp);
+  if (n->pending_source == NULL)
+    {
+      PendingOffer *pending = g_new0 (PendingOffer, 1);
+
+      pending->call = self;
+      pending->id = g_strdup (from);
+      n->pending_source = g_timeout_source_new ((guint) ((n->last_taken_us + OFFER_GAP_US - now) / 1000) + 1);
+      g_source_set_callback (n->pending_source, on_pending_offer_due, pending, pending_offer_free);
+      g_source_attach (n->pending_source, NULL);
+    }
 }
 
 void

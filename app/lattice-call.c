@@ -75,6 +75,7 @@ fail (LatticeCall *self,
   if (self->client != NULL)
     lattice_signaling_client_disconnect (self->client);
   g_hash_table_remove_all (self->rebuilds);
+  g_hash_table_remove_all (self->negotiations);
   g_clear_pointer (&self->quality, lattice_quality_monitor_free);
   lattice_media_engine_stop (self->engine);
   set_state (self, LATTICE_CALL_STATE_FAILED);
@@ -741,6 +742,9 @@ lattice_call_dispose (GObject *object)
     }
   if (self->rebuilds != NULL)
     g_hash_table_remove_all (self->rebuilds);
+  /* offers waiting for their turn */
+  if (self->negotiations != NULL)
+    g_hash_table_remove_all (self->negotiations);
   if (self->participants != NULL)
     g_list_store_remove_all (self->participants);
   g_clear_object (&self->participants);
@@ -883,6 +887,7 @@ lattice_call_leave (LatticeCall *self)
   if (self->client != NULL)
     lattice_signaling_client_disconnect (self->client);
   g_hash_table_remove_all (self->rebuilds);
+  g_hash_table_remove_all (self->negotiations);
   g_clear_pointer (&self->quality, lattice_quality_monitor_free);
   lattice_media_engine_stop (self->engine);
   /* everyone but ourselves is gone from the UI's point of view */
