@@ -164,29 +164,47 @@ lattice_call_offer_to (LatticeCall *self,
   lattice_call_add_peer (self, id, TRUE);
 }
 
-/* Rebuilding failed connections */
-
+/* A timeout about one participant: a rebuild, or an offer waiting for
+ * its turn. Its source is destroyed before the call goes (dispose). */
 typedef struct {
-  LatticeCall *call;  /* weak: the source is removed in dispose */
+  LatticeCall *call;  /* weak */
   char        *id;
-} Rebuild;
+} Timer;
 
 static void
-rebuild_free (gpointer data)
+timer_free (gpointer data)
 {
-  Rebuild *rebuild = data;
+  Timer *timer = data;
 
-  g_free (rebuild->id);
-  g_free (rebuild);
+  g_free (timer->id);
+  g_free (timer);
 }
+
+static GSource *
+timer_new (LatticeCall *self,
+           const char  *id,
+           guint        ms,
+           GSourceFunc  func)
+{
+  Timer *timer = g_new0 (Timer, 1);
+  GSource *source = g_timeout_source_new (ms);
+
+  timer->call = self;
+  timer->id = g_strdup (id);
+  g_source_set_callback (source, func, timer, timer_free);
+  g_source_attach (source, NULL);
+  return source;
+}
+
+/* Rebuilding failed connections */
 
 static gboolean
 on_rebuild_due (gpointer data)
 {
-  Rebuild *rebuild = data;
-  LatticeCall *self = rebuild->call;
-  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, rebuild->id);
-  g_autofree char *id = g_strdup (rebuild->id);
+  Timer *timer = data;
+  LatticeCall *self = timer->call;
+  LatticePeerConnection *peer = lattice_media_engine_lookup_peer (self->engine, timer->id);
+  g_autofree char *id = g_strdup (timer->id);
   gpointer key, source;
 
   /* the source is finishing by itself: forget it without destroying it */
@@ -228,21 +246,13 @@ schedule_rebuild (LatticeCall *self,
                   const char  *id)
 {
   Negotiation *n = negotiation_for (self, id);
-  Rebuild *rebuild;
-  GSource *source;
   guint delay;
 
   if (g_hash_table_contains (self->rebuilds, id))
     return;
   delay = rebuild_delay_ms (n);
   g_debug ("Connection to %s failed %u time(s) in a row: offering again in %u ms", id, n->failures, delay);
-  rebuild = g_new0 (Rebuild, 1);
-  rebuild->call = self;
-  rebuild->id = g_strdup (id);
-  source = g_timeout_source_new (delay);
-  g_source_set_callback (source, on_rebuild_due, rebuild, rebuild_free);
-  g_source_attach (source, NULL);
-  g_hash_table_insert (self->rebuilds, g_strdup (id), source);
+  g_hash_table_insert (self->rebuilds, g_strdup (id), timer_new (self, id, delay, on_rebuild_due));
 }
 
 void
@@ -385,27 +395,13 @@ apply_offer (LatticeCall *self,
     g_info ("Bad offer from %s: %s", from, error->message);
 }
 
-typedef struct {
-  LatticeCall *call;  /* weak: the source goes with its Negotiation */
-  char        *id;
-} PendingOffer;
-
-static void
-pending_offer_free (gpointer data)
-{
-  PendingOffer *pending = data;
-
-  g_free (pending->id);
-  g_free (pending);
-}
-
 static gboolean
 on_pending_offer_due (gpointer data)
 {
-  PendingOffer *pending = data;
-  LatticeCall *self = pending->call;
-  Negotiation *n = g_hash_table_lookup (self->negotiations, pending->id);
-  g_autofree char *id = g_strdup (pending->id);
+  Timer *timer = data;
+  LatticeCall *self = timer->call;
+  Negotiation *n = g_hash_table_lookup (self->negotiations, timer->id);
+  g_autofree char *id = g_strdup (timer->id);
   g_autofree char *sdp = NULL;
 
   if (n == NULL)
@@ -445,15 +441,8 @@ lattice_call_on_client_offer (LatticeSignalingClient *client,
   g_free (n->pending_sdp);
   n->pending_sdp = g_strdup (sdp);
   if (n->pending_source == NULL)
-    {
-      PendingOffer *pending = g_new0 (PendingOffer, 1);
-
-      pending->call = self;
-      pending->id = g_strdup (from);
-      n->pending_source = g_timeout_source_new ((guint) ((n->last_taken_us + OFFER_GAP_US - now) / 1000) + 1);
-      g_source_set_callback (n->pending_source, on_pending_offer_due, pending, pending_offer_free);
-      g_source_attach (n->pending_source, NULL);
-    }
+    n->pending_source = timer_new (self, from, (guint) ((n->last_taken_us + OFFER_GAP_US - now) / 1000) + 1,
+                                   on_pending_offer_due);
 }
 
 void
