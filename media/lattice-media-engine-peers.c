@@ -162,6 +162,38 @@ on_peer_state (LatticePeerConnection *peer, GParamSpec *pspec, gpointer user_dat
     }
 }
 
+/* The smallest layer that serves a view of @width×@height: the low one
+ * while it needs at most a third of upscaling (a 320×180 layer in a tile
+ * up to 426×240), the full one above, none for a view of nothing. */
+static LatticeVideoLayer
+layer_for_view (LatticeMediaEngine *self, guint width, guint height)
+{
+  guint low_width = (self->width / 2) & ~1u, low_height = (self->height / 2) & ~1u;
+
+  if (width == 0 || height == 0)
+    return LATTICE_VIDEO_LAYER_NONE;
+  if (self->video.low_tee != NULL &&
+      low_width * 4 >= width * 3 && low_height * 4 >= height * 3)
+    return LATTICE_VIDEO_LAYER_LOW;
+  return LATTICE_VIDEO_LAYER_LAST;
+}
+
+/* The peer told us how large it shows our video: no more than that needs. */
+static void
+on_peer_remote_view (LatticePeerConnection *peer, guint width, guint height, gpointer user_data)
+{
+  LatticeMediaEngine *self = LATTICE_MEDIA_ENGINE (user_data);
+  PeerLink *link = find_link (self, peer);
+  LatticeVideoLayer layer;
+
+  if (link == NULL || link->sender == NULL)
+    return;
+  layer = layer_for_view (self, width, height);
+  g_debug ("Peer %s shows us at %ux%u: at most %s", lattice_peer_connection_get_id (peer),
+           width, height, lattice_video_layer_to_string (layer));
+  lattice_peer_sender_set_max_layer (link->sender, layer);
+}
+
 static LatticePeerConnection *
 create_peer (LatticeMediaEngine *self, const char *peer_id, gboolean offerer)
 {
@@ -352,6 +384,7 @@ lattice_media_engine_add_peer (LatticeMediaEngine *self,
 
   g_hash_table_insert (self->peers, g_strdup (peer_id), link);
   g_signal_connect_object (link->peer, "notify::state", G_CALLBACK (on_peer_state), self, 0);
+  g_signal_connect_object (link->peer, "remote-view", G_CALLBACK (on_peer_remote_view), self, 0);
   lattice_peer_connection_start (link->peer);
   g_signal_emit (self, lattice_media_engine_signals[LATTICE_MEDIA_ENGINE_SIGNAL_PEER_ADDED], 0, link->peer);
   return link->peer;

@@ -43,6 +43,7 @@ enum {
   SIGNAL_LOCAL_DESCRIPTION,
   SIGNAL_LOCAL_CANDIDATE,
   SIGNAL_FIRST_FRAME,
+  SIGNAL_REMOTE_VIEW,
   N_SIGNALS
 };
 
@@ -135,6 +136,14 @@ lattice_peer_connection_set_fingerprints (LatticePeerConnection *self,
   self->remote_fingerprint = remote;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCAL_FINGERPRINT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE_FINGERPRINT]);
+}
+
+void
+lattice_peer_connection_emit_remote_view (LatticePeerConnection *self,
+                                          guint                  width,
+                                          guint                  height)
+{
+  g_signal_emit (self, signals[SIGNAL_REMOTE_VIEW], 0, width, height);
 }
 
 void
@@ -364,6 +373,7 @@ lattice_peer_connection_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->dtls, self);
   lattice_peer_connection_stop_silence_watch (self);
   lattice_peer_connection_stop_connect_watch (self);
+  lattice_peer_connection_stop_view (self);
   g_clear_object (&self->dtls);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->video_guard);
@@ -386,6 +396,7 @@ lattice_peer_connection_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->latency_samples, g_array_unref);
   g_mutex_clear (&self->stats_lock);
+  g_mutex_clear (&self->view_lock);
   g_free (self->id);
 
   G_OBJECT_CLASS (lattice_peer_connection_parent_class)->finalize (object);
@@ -432,6 +443,9 @@ lattice_peer_connection_class_init (LatticePeerConnectionClass *klass)
   signals[SIGNAL_FIRST_FRAME] =
     g_signal_new ("first-frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_REMOTE_VIEW] =
+    g_signal_new ("remote-view", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
 }
 
 static void
@@ -442,6 +456,7 @@ lattice_peer_connection_init (LatticePeerConnection *self)
   g_array_set_clear_func (self->pending_candidates, candidate_clear);
   self->announced_fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&self->stats_lock);
+  g_mutex_init (&self->view_lock);
   self->latency_samples = g_array_new (FALSE, FALSE, sizeof (double));
 }
 
@@ -471,6 +486,7 @@ configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionCon
   if (rtpbin != NULL)
     {
       g_signal_connect (rtpbin, "element-added", G_CALLBACK (lattice_peer_connection_on_rtpbin_element_added), NULL);
+      g_signal_connect (rtpbin, "element-added", G_CALLBACK (lattice_peer_connection_on_rtpbin_session), self);
       /* after webrtcbin's own handler, which sets what this one corrects */
       g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (lattice_peer_connection_on_new_jitterbuffer), self);
     }
