@@ -83,6 +83,42 @@ update_encoder_rates (LatticeMediaEngine *self, GArray *budgets)
   lattice_video_encoders_set_rates (self->encoders, best_full, best_low);
 }
 
+/* A layer is encoded while some peer receives it or is switching to it:
+ * at six people in small tiles nobody needs the full one, in a call of
+ * two nobody the low one. */
+void
+lattice_media_engine_update_encoder_activity (LatticeMediaEngine *self)
+{
+  gboolean full = FALSE, low = FALSE;
+  GHashTableIter iter;
+  PeerLink *link;
+
+  if (self->encoders == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &link))
+    {
+      LatticePeerSenderStats stats;
+      LatticeVideoLayer layers[2];
+
+      if (link->sender == NULL)
+        continue;
+      lattice_peer_sender_get_stats (link->sender, &stats);
+      layers[0] = stats.layer;
+      layers[1] = stats.target;
+      for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+        {
+          if (layers[i] == LATTICE_VIDEO_LAYER_NONE)
+            continue;
+          if (lattice_video_layer_is_full (layers[i]))
+            full = TRUE;
+          else
+            low = TRUE;
+        }
+    }
+  lattice_video_encoders_set_active (self->encoders, full, low);
+}
+
 static void
 adapt_to_links (LatticeMediaEngine *self, gint64 now_us)
 {
@@ -121,6 +157,7 @@ adapt_to_links (LatticeMediaEngine *self, gint64 now_us)
 
       lattice_peer_sender_decide (b->link->sender, now_us, &rates, b->budget, shared);
     }
+  lattice_media_engine_update_encoder_activity (self);
 }
 
 /* Opus's in-band FEC costs bits in proportion to the loss it is told to

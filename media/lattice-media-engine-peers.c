@@ -192,6 +192,7 @@ on_peer_remote_view (LatticePeerConnection *peer, guint width, guint height, gpo
   g_debug ("Peer %s shows us at %ux%u: at most %s", lattice_peer_connection_get_id (peer),
            width, height, lattice_video_layer_to_string (layer));
   lattice_peer_sender_set_max_layer (link->sender, layer);
+  lattice_media_engine_update_encoder_activity (self);
 }
 
 static LatticePeerConnection *
@@ -386,6 +387,7 @@ lattice_media_engine_add_peer (LatticeMediaEngine *self,
   g_signal_connect_object (link->peer, "notify::state", G_CALLBACK (on_peer_state), self, 0);
   g_signal_connect_object (link->peer, "remote-view", G_CALLBACK (on_peer_remote_view), self, 0);
   lattice_peer_connection_start (link->peer);
+  lattice_media_engine_update_encoder_activity (self);
   g_signal_emit (self, lattice_media_engine_signals[LATTICE_MEDIA_ENGINE_SIGNAL_PEER_ADDED], 0, link->peer);
   return link->peer;
 }
@@ -403,6 +405,7 @@ lattice_media_engine_remove_peer (LatticeMediaEngine *self,
   if (!g_hash_table_steal_extended (self->peers, peer_id, (gpointer *) &key, (gpointer *) &link))
     return;
   start_removal (self, link);
+  lattice_media_engine_update_encoder_activity (self);
 }
 
 LatticePeerConnection *
@@ -475,4 +478,5 @@ lattice_media_engine_set_peer_max_layer (LatticeMediaEngine *self,
   link = g_hash_table_lookup (self->peers, peer_id);
   if (link != NULL && link->sender != NULL)
     lattice_peer_sender_set_max_layer (link->sender, layer);
+  lattice_media_engine_update_encoder_activity (self);
 }

@@ -128,5 +128,7 @@ void        lattice_media_engine_request_keyframes (LatticeMediaEngine *self);
 /* lattice-media-engine-adapt.c */
 void        lattice_media_engine_start_ticking    (LatticeMediaEngine *self);
 void        lattice_media_engine_stop_ticking     (LatticeMediaEngine *self);
+/* Encodes the layers some peer receives or is switching to, and only those. */
+void        lattice_media_engine_update_encoder_activity (LatticeMediaEngine *self);
 
 G_END_DECLS

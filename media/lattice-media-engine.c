@@ -545,6 +545,23 @@ lattice_media_engine_get_encoder_rates (LatticeMediaEngine  *self,
     lattice_video_encoders_get_rates (self->encoders, rates);
 }
 
+void
+lattice_media_engine_get_encoders_active (LatticeMediaEngine *self,
+                                          gboolean           *full,
+                                          gboolean           *low)
+{
+  gboolean f = FALSE, l = FALSE;
+
+  g_return_if_fail (LATTICE_IS_MEDIA_ENGINE (self));
+
+  if (self->encoders != NULL)
+    lattice_video_encoders_get_active (self->encoders, &f, &l);
+  if (full != NULL)
+    *full = f;
+  if (low != NULL)
+    *low = l;
+}
+
 GstPipeline *
 lattice_media_engine_get_pipeline (LatticeMediaEngine *self)
 {

@@ -97,6 +97,11 @@ gboolean            lattice_media_engine_get_sender_stats (LatticeMediaEngine   
 void                lattice_media_engine_set_peer_max_layer (LatticeMediaEngine *self,
                                                              const char         *peer_id,
                                                              LatticeVideoLayer   layer);
+/* Which of the shared video encoders run now: a layer no peer receives
+ * is not encoded. */
+void                lattice_media_engine_get_encoders_active (LatticeMediaEngine *self,
+                                                              gboolean           *full,
+                                                              gboolean           *low);
 /* The encoders' bitrates now (bit/s; 0 where there is no such encoder). */
 void                lattice_media_engine_get_encoder_rates (LatticeMediaEngine  *self,
                                                             LatticeEncoderRates *rates);
