@@ -70,13 +70,14 @@ watch_surface (LatticeViewTracker *self)
 {
   GdkSurface *surface = self->window ? gtk_native_get_surface (GTK_NATIVE (self->window)) : NULL;
 
-  if (surface == self->surface)
-    return;
-  if (self->surface != NULL)
-    g_signal_handlers_disconnect_by_data (self->surface, self);
-  g_set_object (&self->surface, surface);
-  if (surface != NULL)
-    g_signal_connect_object (surface, "notify::state", G_CALLBACK (update_hidden), self, G_CONNECT_SWAPPED);
+  if (surface != self->surface)
+    {
+      if (self->surface != NULL)
+        g_signal_handlers_disconnect_by_data (self->surface, self);
+      g_set_object (&self->surface, surface);
+      if (surface != NULL)
+        g_signal_connect_object (surface, "notify::state", G_CALLBACK (update_hidden), self, G_CONNECT_SWAPPED);
+    }
   update_hidden (self);
 }
 
