@@ -593,6 +593,24 @@ parse_source (const char          *value,
   return TRUE;
 }
 
+/* --audio: "test" is a steady tone; "talk" speaks in bursts and pauses,
+ * as people in a meeting do, so that Opus's DTX works as in real calls. */
+static gboolean
+parse_audio_source (const char          *value,
+                    LatticeMediaSource  *source,
+                    LatticeTestAudio    *pattern,
+                    GError             **error)
+{
+  *pattern = LATTICE_TEST_AUDIO_TONE;
+  if (g_strcmp0 (value, "talk") == 0)
+    {
+      *source = LATTICE_MEDIA_SOURCE_TEST;
+      *pattern = LATTICE_TEST_AUDIO_TALK;
+      return TRUE;
+    }
+  return parse_source (value, "mic", source, error);
+}
+
 /* --video: "test" is the synthetic camera; "ball", the old bouncing ball,
  * far cheaper to encode, stays as an explicit choice. */
 static gboolean
@@ -635,12 +653,13 @@ create_engine (const Options  *options,
 {
   LatticeMediaSource video, audio;
   LatticeTestPattern pattern;
+  LatticeTestAudio talk;
   int width = LATTICE_MEDIA_DEFAULT_WIDTH;
   int height = LATTICE_MEDIA_DEFAULT_HEIGHT;
   LatticeMediaEngine *engine;
 
   if (!parse_video_source (options->video, &video, &pattern, error) ||
-      !parse_source (options->audio, "mic", &audio, error) ||
+      !parse_audio_source (options->audio, &audio, &talk, error) ||
       !parse_size (options->size, &width, &height, error))
     return NULL;
   if (options->fps < 1 || options->fps > 120)
@@ -659,6 +678,7 @@ create_engine (const Options  *options,
                 "encode-per-peer", options->encode_per_peer,
                 "stamp-time", options->stamp_time,
                 "test-pattern", pattern,
+                "test-audio", talk,
                 NULL);
   lattice_media_engine_set_relay_only (engine, options->relay_only);
   g_object_set (engine, "audio-muted", options->muted, "video-enabled", !options->video_off, NULL);
@@ -675,7 +695,7 @@ parse_options (int       *argc,
     { "name", 'n', 0, G_OPTION_ARG_STRING, &options->name, N_("Display name"), N_("NAME") },
     { "password", 'p', 0, G_OPTION_ARG_STRING, &options->password, N_("Room password"), N_("PASSWORD") },
     { "video", 0, 0, G_OPTION_ARG_STRING, &options->video, N_("Video source: test, ball, camera or none (default: test)"), N_("SOURCE") },
-    { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio, N_("Audio source: test, mic or none (default: test)"), N_("SOURCE") },
+    { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio, N_("Audio source: test (a steady tone), talk (bursts and pauses, like speech), mic or none (default: test)"), N_("SOURCE") },
     { "size", 0, 0, G_OPTION_ARG_STRING, &options->size, N_("Video size (default: 640x360)"), N_("WxH") },
     { "view", 0, 0, G_OPTION_ARG_STRING, &options->view, N_("Lay the grid out in a window of this size, as the app does, and ask each sender for no more than its tile needs (default: ask nothing)"), N_("WxH") },
     { "fps", 0, 0, G_OPTION_ARG_INT, &options->fps, N_("Video frame rate (default: 30)"), N_("N") },

@@ -62,7 +62,10 @@ lattice_media_make_audio_payloader (void)
 {
   GstElement *pay = lattice_media_make_element ("rtpopuspay", "audio-payloader");
 
-  g_object_set (pay, "pt", LATTICE_MEDIA_AUDIO_PAYLOAD, NULL);
+  /* The encoder's DTX makes one- or two-byte packets in silence; this
+   * sends none of them, so a silent participant costs its peers nothing
+   * to receive or decode. */
+  g_object_set (pay, "pt", LATTICE_MEDIA_AUDIO_PAYLOAD, "dtx", TRUE, NULL);
   return pay;
 }
 
@@ -102,14 +105,9 @@ make_video_source (LatticeMediaEngine *self, GError **error)
 static GstElement *
 make_audio_source (LatticeMediaEngine *self, GError **error)
 {
-  GstElement *source;
-
   if (self->audio_source == LATTICE_MEDIA_SOURCE_DEVICE)
     return find_device_element ("Audio/Source", self->audio_device, error);
-  source = lattice_media_make_element ("audiotestsrc", NULL);
-  /* A quiet tone in 20 ms buffers, like a microphone feeding Opus. */
-  g_object_set (source, "is-live", TRUE, "volume", 0.1, "samplesperbuffer", 960, NULL);
-  return source;
+  return lattice_test_audio_new (self->test_audio);
 }
 
 static GstElement *

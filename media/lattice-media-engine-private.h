@@ -14,6 +14,7 @@
 #include "lattice-media-enums.h"
 #include "lattice-media-private.h"
 #include "lattice-peer-sender.h"
+#include "lattice-test-audio.h"
 #include "lattice-video-encoders.h"
 
 G_BEGIN_DECLS
@@ -80,6 +81,7 @@ struct _LatticeMediaEngine {
   gboolean            echo_cancel;
   gboolean            stamp_time;
   LatticeTestPattern  test_pattern;
+  LatticeTestAudio    test_audio;
   GstElement         *self_view_sink;
 
   char               *stun_server;

@@ -31,6 +31,7 @@ enum {
   PROP_ECHO_CANCEL,
   PROP_STAMP_TIME,
   PROP_TEST_PATTERN,
+  PROP_TEST_AUDIO,
   N_PROPS
 };
 
@@ -149,6 +150,7 @@ lattice_media_engine_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_ECHO_CANCEL: g_value_set_boolean (value, self->echo_cancel); break;
     case PROP_STAMP_TIME: g_value_set_boolean (value, self->stamp_time); break;
     case PROP_TEST_PATTERN: g_value_set_enum (value, self->test_pattern); break;
+    case PROP_TEST_AUDIO: g_value_set_enum (value, self->test_audio); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -207,6 +209,7 @@ lattice_media_engine_set_property (GObject *object, guint prop_id, const GValue 
     case PROP_ECHO_CANCEL: set_uint (self, (guint *) &self->echo_cancel, g_value_get_boolean (value), prop_id); break;
     case PROP_STAMP_TIME: set_uint (self, (guint *) &self->stamp_time, g_value_get_boolean (value), prop_id); break;
     case PROP_TEST_PATTERN: set_uint (self, (guint *) &self->test_pattern, g_value_get_enum (value), prop_id); break;
+    case PROP_TEST_AUDIO: set_uint (self, (guint *) &self->test_audio, g_value_get_enum (value), prop_id); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -334,6 +337,9 @@ lattice_media_engine_class_init (LatticeMediaEngineClass *klass)
   properties[PROP_STAMP_TIME] = bool_pspec ("stamp-time", FALSE);
   properties[PROP_TEST_PATTERN] =
     g_param_spec_enum ("test-pattern", NULL, NULL, LATTICE_TYPE_TEST_PATTERN, LATTICE_TEST_PATTERN_CAMERA,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_TEST_AUDIO] =
+    g_param_spec_enum ("test-audio", NULL, NULL, LATTICE_TYPE_TEST_AUDIO, LATTICE_TEST_AUDIO_TONE,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
