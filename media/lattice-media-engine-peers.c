@@ -82,32 +82,36 @@ drop_feedback (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* The bin's audio branch: queue [→ encoder → payloader] → webrtcbin. */
+/* The bin's audio branch: the shared encoder's packets straight into
+ * webrtcbin (its own send path queues; no thread of ours is needed), or
+ * queue → encoder → payloader → webrtcbin when encoding per peer. */
 static GstPad *
 build_audio_send_branch (LatticeMediaEngine *self, LatticePeerConnection *peer)
 {
   GstBin *bin = lattice_peer_connection_get_bin (peer);
   g_autoptr(GstCaps) caps = gst_caps_from_string (AUDIO_RTP_CAPS);
-  g_autoptr(GstPad) webrtc_pad = NULL;
-  GstElement *chain[4] = { lattice_media_make_queue (TRUE), NULL, NULL, NULL };
-  GstElement *last = chain[0];
+  g_autoptr(GstPad) webrtc_pad = lattice_peer_connection_request_send_pad (peer, caps);
+  GstPad *ghost;
 
   if (self->encode_per_peer)
     {
-      chain[1] = lattice_media_make_audio_encoder ();
-      chain[2] = lattice_media_make_audio_payloader ();
-      last = chain[2];
+      GstElement *chain[] = { lattice_media_make_queue (TRUE), lattice_media_make_audio_encoder (),
+                              lattice_media_make_audio_payloader (), NULL };
+      g_autoptr(GstPad) last_pad = gst_element_get_static_pad (chain[2], "src");
+
+      lattice_media_add_and_link (bin, chain);
+      gst_pad_link (last_pad, webrtc_pad);
+      ghost = ghost_pad (bin, chain[0], "audio_sink");
     }
-  lattice_media_add_and_link (bin, chain);
-  webrtc_pad = lattice_peer_connection_request_send_pad (peer, caps);
-  {
-    g_autoptr(GstPad) last_pad = gst_element_get_static_pad (last, "src");
-    gst_pad_link (last_pad, webrtc_pad);
-    /* the video sender reads the transport-wide feedback; it has no use
-     * up the shared audio chain */
-    gst_pad_add_probe (last_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, drop_feedback, NULL, NULL);
-  }
-  return ghost_pad (bin, chain[0], "audio_sink");
+  else
+    {
+      ghost = gst_ghost_pad_new ("audio_sink", webrtc_pad);
+      gst_element_add_pad (GST_ELEMENT (bin), ghost);
+    }
+  /* the video sender reads the transport-wide feedback; it has no use
+   * up the shared audio chain */
+  gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, drop_feedback, NULL, NULL);
+  return ghost;
 }
 
 /* The bin's video branch, the sender's: the layer selector, or queue →

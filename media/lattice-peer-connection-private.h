@@ -152,6 +152,8 @@ struct _LatticePeerConnection {
   guint             remote_view_height;
   gint              remote_view_packed;  /* atomic: width << 16 | height */
   gint              remote_view_seen;    /* atomic */
+
+  gint              send_ready;       /* atomic: negotiated, the send pads take buffers */
 };
 
 /* Deferred work on the main context; each holds a reference on the peer. */

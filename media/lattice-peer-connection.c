@@ -509,6 +509,35 @@ configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionCon
     g_object_set (self->webrtc, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, NULL);
 }
 
+/* webrtcbin 1.22 blocks the thread pushing into a send pad until the
+ * connection is negotiated. The shared encoders push into every peer's
+ * pads with no queue between (a thread per peer and stream saved), so a
+ * peer still negotiating, or never answering, would stall everyone's
+ * media: its buffers are dropped instead. Blocking probes run before
+ * the others, so this is one too: it drops (which never blocks) until the
+ * connection is negotiated, then takes itself away. */
+static GstPadProbeReturn
+drop_until_negotiated (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+
+  return g_atomic_int_get (&self->send_ready) ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_DROP;
+}
+
+/* webrtcbin's thread: negotiated once stable with a remote description
+ * (its send pads are connected by then, see drop_until_negotiated()). */
+static void
+on_signaling_state (GstElement *webrtc, GParamSpec *pspec, LatticePeerConnection *self)
+{
+  GstWebRTCSignalingState state;
+  GstWebRTCSessionDescription *remote = NULL;
+
+  g_object_get (webrtc, "signaling-state", &state, "current-remote-description", &remote, NULL);
+  if (state == GST_WEBRTC_SIGNALING_STATE_STABLE && remote != NULL)
+    g_atomic_int_set (&self->send_ready, TRUE);
+  g_clear_pointer (&remote, gst_webrtc_session_description_free);
+}
+
 static void
 connect_webrtcbin (LatticePeerConnection *self)
 {
@@ -522,6 +551,8 @@ connect_webrtcbin (LatticePeerConnection *self)
                     G_CALLBACK (on_ice_connection_state), self);
   g_signal_connect (self->webrtc, "notify::connection-state",
                     G_CALLBACK (on_connection_state), self);
+  g_signal_connect (self->webrtc, "notify::signaling-state",
+                    G_CALLBACK (on_signaling_state), self);
 }
 
 LatticePeerConnection *
@@ -591,6 +622,8 @@ lattice_peer_connection_request_send_pad (LatticePeerConnection *self, GstCaps *
                 "codec-preferences", caps,
                 NULL);
   configure_transceiver (transceiver, caps);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                     GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_until_negotiated, self, NULL);
   return pad;
 }
 

@@ -72,6 +72,10 @@ test_keyframe_throttle (void)
   g_autoptr(LatticeMediaEngine) engine = media_test_engine_new (FALSE);
   guint keyframes, burst_ms = 0;
 
+  /* a layer nobody receives is not encoded: a peer (that never connects)
+   * receives the full one */
+  g_assert_nonnull (lattice_media_engine_add_peer (engine, "listener", FALSE));
+
   /* 50 requests over about a second (a frame's worth of requests each
    * frame): one forced keyframe per started interval, one delayed request
    * after the burst, and maybe one periodic keyframe. Unthrottled, every
