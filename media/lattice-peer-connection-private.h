@@ -153,7 +153,7 @@ struct _LatticePeerConnection {
   gint              remote_view_packed;  /* atomic: width << 16 | height */
   gint              remote_view_seen;    /* atomic */
 
-  gint              send_ready;       /* atomic: negotiated, the send pads take buffers */
+  gint              send_ready;       /* atomic: connected, the send pads take buffers */
 };
 
 /* Deferred work on the main context; each holds a reference on the peer. */

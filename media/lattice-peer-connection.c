@@ -308,6 +308,9 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
   GstWebRTCPeerConnectionState state;
 
   g_object_get (webrtc, "connection-state", &state, NULL);
+  /* ICE and DTLS are up: the send path takes buffers (drop_until_connected()) */
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    g_atomic_int_set (&LATTICE_PEER_CONNECTION (user_data)->send_ready, TRUE);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     defer_state (LATTICE_PEER_CONNECTION (user_data), LATTICE_PEER_CONNECTION_STATE_CONNECTED);
   else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
@@ -510,32 +513,19 @@ configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionCon
 }
 
 /* webrtcbin 1.22 blocks the thread pushing into a send pad until the
- * connection is negotiated. The shared encoders push into every peer's
- * pads with no queue between (a thread per peer and stream saved), so a
- * peer still negotiating, or never answering, would stall everyone's
- * media: its buffers are dropped instead. Blocking probes run before
- * the others, so this is one too: it drops (which never blocks) until the
- * connection is negotiated, then takes itself away. */
+ * connection is negotiated, and again inside, until its DTLS keys are set.
+ * The shared encoders push into every peer's pads with no queue between
+ * (a thread per peer and stream saved), so a peer still connecting, or
+ * never answering, or answering and never connecting, would stall
+ * everyone's media: its buffers are dropped instead. Blocking probes run
+ * before the others, so this is one too: it drops (which never blocks)
+ * until the connection is up, then takes itself away. */
 static GstPadProbeReturn
-drop_until_negotiated (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+drop_until_connected (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   LatticePeerConnection *self = user_data;
 
   return g_atomic_int_get (&self->send_ready) ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_DROP;
-}
-
-/* webrtcbin's thread: negotiated once stable with a remote description
- * (its send pads are connected by then, see drop_until_negotiated()). */
-static void
-on_signaling_state (GstElement *webrtc, GParamSpec *pspec, LatticePeerConnection *self)
-{
-  GstWebRTCSignalingState state;
-  GstWebRTCSessionDescription *remote = NULL;
-
-  g_object_get (webrtc, "signaling-state", &state, "current-remote-description", &remote, NULL);
-  if (state == GST_WEBRTC_SIGNALING_STATE_STABLE && remote != NULL)
-    g_atomic_int_set (&self->send_ready, TRUE);
-  g_clear_pointer (&remote, gst_webrtc_session_description_free);
 }
 
 static void
@@ -551,8 +541,6 @@ connect_webrtcbin (LatticePeerConnection *self)
                     G_CALLBACK (on_ice_connection_state), self);
   g_signal_connect (self->webrtc, "notify::connection-state",
                     G_CALLBACK (on_connection_state), self);
-  g_signal_connect (self->webrtc, "notify::signaling-state",
-                    G_CALLBACK (on_signaling_state), self);
 }
 
 LatticePeerConnection *
@@ -623,7 +611,7 @@ lattice_peer_connection_request_send_pad (LatticePeerConnection *self, GstCaps *
                 NULL);
   configure_transceiver (transceiver, caps);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
-                     GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_until_negotiated, self, NULL);
+                     GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_until_connected, self, NULL);
   return pad;
 }
 
