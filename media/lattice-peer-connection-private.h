@@ -139,7 +139,7 @@ struct _LatticePeerConnection {
 
   /* View requests (view.c). What we show of the other's video, under
    * view_lock; what it shows of ours, on the main context, and the last
-   * request seen on the RTCP thread (atomic). */
+   * request taken on the RTCP thread (that thread only). */
   GMutex            view_lock;
   GObject          *rtp_session;      /* RTPSession, for early RTCP */
   gboolean          view_set;
@@ -150,8 +150,9 @@ struct _LatticePeerConnection {
   gboolean          remote_view_set;
   guint             remote_view_width;
   guint             remote_view_height;
-  gint              remote_view_packed;  /* atomic: width << 16 | height */
-  gint              remote_view_seen;    /* atomic */
+  gint              remote_view_packed;  /* width << 16 | height */
+  gboolean          remote_view_seen;
+  gint64            remote_view_changed_us;
 
   gint              send_ready;       /* atomic: connected, the send pads take buffers */
 };

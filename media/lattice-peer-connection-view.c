@@ -40,6 +40,11 @@
 
 /* Sizes beyond this are nonsense from the other end: treated as the largest. */
 #define MAX_VIEW_SIDE     16384
+/* A change of the other end's view is taken at most this often. Each can
+ * switch its layer and wake an idle encoder with a keyframe; an honest
+ * receiver changes less often (its sizes settle first) and repeats each
+ * view, so one ignored now arrives again. */
+#define MIN_CHANGE_US     (250 * G_TIME_SPAN_MILLISECOND)
 
 /* The SSRC this end sends RTCP with: the first packet's sender. */
 static guint32
@@ -164,6 +169,7 @@ on_app_rtcp (GObject    *session,
   guint32 media_ssrc;
   guint width, height, packed;
   LatticePeerCall *call;
+  gint64 now;
 
   if (subtype != VIEW_APP_SUBTYPE || g_strcmp0 (name, VIEW_APP_NAME) != 0 || data == NULL ||
       gst_buffer_extract (data, 0, bytes, sizeof bytes) != sizeof bytes)
@@ -178,11 +184,16 @@ on_app_rtcp (GObject    *session,
   if (width == 0 || height == 0)
     width = height = 0;
   packed = width << 16 | height;
-  /* the same request comes every few seconds: hop only for a change */
-  if ((guint) g_atomic_int_exchange (&self->remote_view_packed, (gint) packed) == packed &&
-      g_atomic_int_get (&self->remote_view_seen))
+  /* the same request comes every few seconds: hop only for a change (this
+   * thread alone reads and writes these) */
+  if (self->remote_view_seen && self->remote_view_packed == (gint) packed)
     return;
-  g_atomic_int_set (&self->remote_view_seen, TRUE);
+  now = g_get_monotonic_time ();
+  if (self->remote_view_seen && now - self->remote_view_changed_us < MIN_CHANGE_US)
+    return;
+  self->remote_view_seen = TRUE;
+  self->remote_view_packed = (gint) packed;
+  self->remote_view_changed_us = now;
   call = lattice_peer_call_new (self);
   call->number = packed;
   lattice_peer_call_defer (self, emit_remote_view_cb, call);
