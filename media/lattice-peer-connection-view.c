@@ -29,17 +29,13 @@
 #include <gst/rtp/rtp.h>
 
 #include "lattice-peer-connection-private.h"
+#include "lattice-view-request.h"
 
-#define VIEW_APP_NAME     "LATV"
-#define VIEW_APP_SUBTYPE  0
-#define VIEW_DATA_BYTES   8
 #define REPEATS           3
 #define REFRESH_US        (5 * G_USEC_PER_SEC)
 /* How soon after a change the early RTCP packet should leave. */
 #define EARLY_DELAY       (20 * GST_MSECOND)
 
-/* Sizes beyond this are nonsense from the other end: treated as the largest. */
-#define MAX_VIEW_SIDE     16384
 /* A change of the other end's view is taken at most this often. Each can
  * switch its layer and wake an idle encoder with a keyframe; an honest
  * receiver changes less often (its sizes settle first) and repeats each
@@ -88,16 +84,12 @@ append_view (GstBuffer *buffer,
   ssrc = sender_ssrc (&rtcp);
   if (ssrc != 0 && gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_APP, &packet))
     {
-      gst_rtcp_packet_app_set_subtype (&packet, VIEW_APP_SUBTYPE);
+      gst_rtcp_packet_app_set_subtype (&packet, LATTICE_VIEW_APP_SUBTYPE);
       gst_rtcp_packet_app_set_ssrc (&packet, ssrc);
-      gst_rtcp_packet_app_set_name (&packet, VIEW_APP_NAME);
-      if (gst_rtcp_packet_app_set_data_length (&packet, VIEW_DATA_BYTES / 4))
+      gst_rtcp_packet_app_set_name (&packet, LATTICE_VIEW_APP_NAME);
+      if (gst_rtcp_packet_app_set_data_length (&packet, LATTICE_VIEW_DATA_BYTES / 4))
         {
-          guint8 *data = gst_rtcp_packet_app_get_data (&packet);
-
-          GST_WRITE_UINT32_BE (data, 0);
-          GST_WRITE_UINT16_BE (data + 4, width);
-          GST_WRITE_UINT16_BE (data + 6, height);
+          lattice_view_request_write (gst_rtcp_packet_app_get_data (&packet), width, height);
           added = TRUE;
         }
       else
@@ -165,24 +157,15 @@ on_app_rtcp (GObject    *session,
              gpointer    user_data)
 {
   LatticePeerConnection *self = user_data;
-  guint8 bytes[VIEW_DATA_BYTES];
-  guint32 media_ssrc;
+  guint8 bytes[LATTICE_VIEW_DATA_BYTES];
+  gsize size;
   guint width, height, packed;
   LatticePeerCall *call;
   gint64 now;
 
-  if (subtype != VIEW_APP_SUBTYPE || g_strcmp0 (name, VIEW_APP_NAME) != 0 || data == NULL ||
-      gst_buffer_extract (data, 0, bytes, sizeof bytes) != sizeof bytes)
+  size = data != NULL ? gst_buffer_extract (data, 0, bytes, sizeof bytes) : 0;
+  if (!lattice_view_request_read (subtype, name, data != NULL ? bytes : NULL, size, &width, &height))
     return;
-  media_ssrc = GST_READ_UINT32_BE (bytes);
-  /* only the camera video is sent today */
-  if (media_ssrc != 0)
-    return;
-  width = MIN (GST_READ_UINT16_BE (bytes + 4), MAX_VIEW_SIDE);
-  height = MIN (GST_READ_UINT16_BE (bytes + 6), MAX_VIEW_SIDE);
-  /* one side zero is no picture at all */
-  if (width == 0 || height == 0)
-    width = height = 0;
   packed = width << 16 | height;
   /* the same request comes every few seconds: hop only for a change (this
    * thread alone reads and writes these) */
@@ -246,8 +229,8 @@ lattice_peer_connection_set_view (LatticePeerConnection *self,
 
   g_return_if_fail (LATTICE_IS_PEER_CONNECTION (self));
 
-  width = MIN (width, MAX_VIEW_SIDE);
-  height = MIN (height, MAX_VIEW_SIDE);
+  width = MIN (width, LATTICE_VIEW_MAX_SIDE);
+  height = MIN (height, LATTICE_VIEW_MAX_SIDE);
   if (width == 0 || height == 0)
     width = height = 0;
   g_mutex_lock (&self->view_lock);
