@@ -26,6 +26,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import struct
 import subprocess
@@ -134,18 +135,29 @@ def run_chromium(lb, bench, n, media, max_bitrate):
             '--chromium', args.chromium, '--viewport', VIEW]
     load = loadavg()
     err_path = os.path.join(bench.logdir, 'chromium-%d.err' % n)
+    # on a machine this busy, getStats of 90 connections can take a while
+    timeout = args.connect_timeout + 3 * n + args.warmup + args.window + 300
     with open(err_path, 'wb') as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
         try:
-            out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                                 timeout=args.connect_timeout + 3 * n + args.warmup + args.window + 120)
+            stdout, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            return {'error': 'mesh.mjs did not finish in time (see %s)' % err_path, 'load_before': load}
+            # SIGTERM, not SIGKILL: mesh.mjs passes it on, and Playwright then
+            # closes the browser, which runs in a process group of its own
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+            return {'error': 'mesh.mjs did not finish in %d s (see %s)' % (timeout, err_path), 'load_before': load}
     with open(os.path.join(bench.logdir, 'chromium-%d.json' % n), 'wb') as copy:
-        copy.write(out.stdout)
+        copy.write(stdout)
     try:
-        raw = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        raw = json.loads(stdout.decode().strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return {'error': 'mesh.mjs exited with %d and printed no result (see %s)' % (out.returncode, err_path),
+        return {'error': 'mesh.mjs exited with %d and printed no result (see %s)' % (proc.returncode, err_path),
                 'load_before': load}
     if 'cpu_total_cores' not in raw:
         return {'error': 'mesh.mjs: %s (see %s)' % ('; '.join(raw.get('errors', [])) or 'no figures', err_path),

@@ -21,7 +21,7 @@
 // root, unshare -rn otherwise), and Chromium is told to use loopback for
 // WebRTC, which it otherwise leaves out.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,17 +88,26 @@ function onlyLoopback() {
   return Object.values(os.networkInterfaces()).flat().every(i => i.internal);
 }
 
+// Runs this script again in the namespace and passes signals on to it: on
+// SIGTERM Playwright there closes the browser, which would otherwise outlive
+// us (it runs in a process group of its own).
 function reexecInNamespace() {
   const unshare = process.getuid() === 0 ? ['-n'] : ['-rn'];
   const argv = [...unshare, '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"',
                 process.execPath, ...process.execArgv, fileURLToPath(import.meta.url),
                 ...process.argv.slice(2)];
-  const child = spawnSync('unshare', argv, { stdio: 'inherit', env: { ...process.env, LATTICE_MESH_NETNS: '1' } });
-  if (child.error) {
-    log(`cannot start unshare: ${child.error.message}`);
-    return 3;
-  }
-  return child.status === null ? 1 : child.status;
+  return new Promise(resolve => {
+    const child = spawn('unshare', argv, { stdio: 'inherit', env: { ...process.env, LATTICE_MESH_NETNS: '1' } });
+    const forward = signal => child.kill(signal);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+      process.on(signal, forward);
+    }
+    child.on('error', e => {
+      log(`cannot start unshare: ${e.message}`);
+      resolve(3);
+    });
+    child.on('exit', code => resolve(code === null ? 1 : code));
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -341,7 +350,7 @@ async function main() {
       if ((flow.video >= want && flow.audio >= want) || Date.now() > deadline) {
         break;
       }
-      await sleep(500);
+      await sleep(1000);
     }
     result.connect_s = (Date.now() - startedAt) / 1000;
     result.all_connected = flow.video >= want && flow.audio >= want;
