@@ -8,10 +8,13 @@
 # from the peers' JSON lines (docs/ARCHITECTURE.md, "lattice-peer's output")
 # and from /proc. docs/BENCHMARKS.md explains each benchmark.
 #
-#   lattice-bench.py [--builddir DIR] [--quick] all|mesh|encode|join|latency|memory|impair|markdown
+#   lattice-bench.py [--builddir DIR] [--quick] all|mesh|encode|join|latency|memory|impair|app|chromium|markdown
 #
 # "all" writes bench/results/latest.json; a single benchmark updates its own
 # entry in that file; "markdown" prints the tables of docs/BENCHMARKS.md.
+# "chromium" (a Chromium mesh next to a Lattice mesh, lattice_chromium.py) is
+# not part of "all": it needs Chromium and playwright-core, and takes as long
+# as the rest.
 
 import argparse
 import datetime
@@ -28,6 +31,7 @@ import threading
 import time
 
 import lattice_app_bench
+import lattice_chromium
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(HERE)
@@ -851,6 +855,9 @@ def markdown(results):
     imp = results.get('impair')
     if imp and imp.get('available'):
         lines += impair_markdown(imp)
+    side = results.get('chromium')
+    if side:
+        lines += lattice_chromium.markdown(sys.modules[__name__], side)
     app = results.get('app')
     if app and app.get('rows'):
         lines += ['', '### 7. The app rendering a grid (Xvfb, window %s, %s fps)' % (app['window'], app['fps']), '',
@@ -883,7 +890,8 @@ def save_results(results, path=RESULTS):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description='Lattice benchmarks (docs/BENCHMARKS.md)')
-    parser.add_argument('what', choices=['all', 'mesh', 'encode', 'join', 'latency', 'memory', 'impair', 'app', 'markdown'])
+    parser.add_argument('what', choices=['all', 'mesh', 'encode', 'join', 'latency', 'memory', 'impair',
+                                         'app', 'chromium', 'markdown'])
     parser.add_argument('--builddir', default=os.environ.get('LATTICE_BUILDDIR', os.path.join(SOURCE_ROOT, '_build')))
     # a run alongside other people's runs writes its own file, not theirs
     parser.add_argument('--results', default=RESULTS, help='the JSON file to update (default: %(default)s)')
@@ -914,6 +922,8 @@ def parse_args(argv):
     parser.add_argument('--app-renderers', default='cairo',
                         help="app: GTK renderers to measure, e.g. cairo,gl (gl runs on Mesa's software rasterizer here)")
     parser.add_argument('--impair-window', type=float, default=30.0)
+    parser.add_argument('--chromium', default='/usr/bin/chromium', help='the browser of the chromium benchmark')
+    parser.add_argument('--chromium-sizes', default='2,3,4,5,6,7,8,9,10')
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = '2,4'
@@ -926,12 +936,20 @@ def parse_args(argv):
         args.cycles = min(args.cycles, 3)
         args.memory_room = min(args.memory_room, 2)
         args.impair_window = min(args.impair_window, 10.0)
+        args.chromium_sizes = '2,4,6'
     args.sizes = [int(n) for n in args.sizes.split(',')]
     args.latency_sizes = [int(n) for n in args.latency_sizes.split(',')]
+    args.chromium_sizes = [int(n) for n in args.chromium_sizes.split(',')]
     return args
 
 
+# benchmarks that run only when asked for by name
+NOT_IN_ALL = {'chromium'}
+
+
 def wanted_name(args, name):
+    if name in NOT_IN_ALL:
+        return args.what == name
     return args.what == name or (args.what == 'all' and name not in set(args.skip.split(',')))
 
 
@@ -945,7 +963,7 @@ def main(argv):
     results = {} if args.what == 'all' else load_results(args.results)
     results['machine'] = machine_info(bench)
     results['machine']['peer_model'] = ' '.join(PEER_MODEL)
-    for name in ('mesh', 'encode', 'join', 'latency', 'memory', 'impair', 'app'):
+    for name in ('mesh', 'encode', 'join', 'latency', 'memory', 'impair', 'app', 'chromium'):
         if wanted_name(args, name):
             results.setdefault('runs', {})[name] = {'date': results['machine']['date'],
                                                    'commit': results['machine']['commit'],
@@ -971,6 +989,8 @@ def main(argv):
             results['impair'] = bench_impair(bench)
         if wanted('app'):
             results['app'] = lattice_app_bench.bench_app(sys.modules[__name__], bench)
+        if wanted('chromium'):
+            results['chromium'] = lattice_chromium.bench_chromium(sys.modules[__name__], bench)
     finally:
         bench.stop_all()
     results['machine']['duration_s'] = round(time.monotonic() - started)

@@ -1,7 +1,14 @@
 #!/bin/sh
 # Installs the Debian 12 packages Lattice needs to build, run and test, and
 # only those that are missing. Uses sudo when not run as root.
+#
+# Then playwright-core from npm (the version pinned in package.json and
+# package-lock.json at the top of the source tree) into node_modules/, when it
+# is not there yet: bench/chromium/mesh.mjs drives Debian's chromium with it
+# for the Chromium benchmark (docs/BENCHMARKS.md).
 set -eu
+
+cd "$(dirname "$0")/.."
 
 PACKAGES="
 build-essential
@@ -41,6 +48,7 @@ libclang-rt-14-dev
 glib-networking
 iproute2
 coturn
+chromium
 "
 
 missing=""
@@ -52,16 +60,35 @@ for pkg in $PACKAGES; do
   esac
 done
 
-if [ -z "$missing" ]; then
-  exit 0
+# Node.js and npm: the machine's own (playwright-core 1.65 needs Node.js >= 20,
+# newer than Debian 12's 18); Debian's only where there is none, and then the
+# version check below says what is wrong.
+if ! command -v node >/dev/null 2>&1; then
+  missing="$missing nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing="$missing npm"
 fi
 
-echo "Installing missing Debian packages:$missing"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
+if [ -n "$missing" ]; then
+  echo "Installing missing Debian packages:$missing"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing
+
+if [ ! -d node_modules/playwright-core ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$node_major" -lt 20 ]; then
+    echo "install-deps.sh: playwright-core needs Node.js >= 20, this is $(node --version)" >&2
+    exit 1
+  fi
+  echo "Installing playwright-core (package-lock.json) into node_modules/"
+  # exactly the locked version; no browser download (it drives /usr/bin/chromium)
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+fi
