@@ -25,6 +25,7 @@ import collections
 import json
 import math
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -39,6 +40,7 @@ MESH_SCRIPT = os.path.join(HERE, 'chromium', 'mesh.mjs')
 
 VIEW = '1280x720'        # the window lattice-peer lays its grid in, and Chromium's viewport
 MEDIA_SECONDS = 30       # Chromium loops the camera file
+TALK_SECONDS = 60        # the talking voice, looped by Chromium
 TONE_SECONDS = 10        # a whole number of 440 Hz periods: the loop has no click
 
 
@@ -82,16 +84,45 @@ def make_media(bench, width, height, fps):
     video = os.path.join(bench.logdir, 'camera-%dx%d-%d.y4m' % (width, height, fps))
     subprocess.run([testsrc_y4m(bench), '--size', '%dx%d' % (width, height), '--fps', str(fps),
                     '--seconds', str(MEDIA_SECONDS), video], check=True, stdout=subprocess.DEVNULL)
-    # lattice-peer's audio: audiotestsrc's default 440 Hz sine at volume 0.1
-    audio = os.path.join(bench.logdir, 'tone.wav')
     rate = 48000
+    if bench.args.audio == 'talk':
+        # lattice-peer --audio talk (media/lattice-test-audio.c): a sawtooth
+        # near a speaking voice's pitch in spurts of 0.5-3 s, pauses of
+        # 1-10 s of silence; one minute of it, which Chromium loops
+        audio = os.path.join(bench.logdir, 'talk.wav')
+        samples = talk_samples(rate, TALK_SECONDS)
+    else:
+        # lattice-peer's tone: audiotestsrc's default 440 Hz sine at volume 0.1
+        audio = os.path.join(bench.logdir, 'tone.wav')
+        samples = (int(0.1 * 32767 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate * TONE_SECONDS))
     with wave.open(audio, 'wb') as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(b''.join(struct.pack('<h', int(0.1 * 32767 * math.sin(2 * math.pi * 440 * i / rate)))
-                               for i in range(rate * TONE_SECONDS)))
+        w.writeframes(b''.join(struct.pack('<h', s) for s in samples))
     return video, audio
+
+
+def talk_samples(rate, seconds):
+    """The samples of lattice-peer --audio talk's schedule and voice."""
+    rand = random.Random(14)
+    out = []
+    talking, phase, glide = True, 0.0, 0.0
+    while len(out) < rate * seconds:
+        length = int(rate * (rand.uniform(0.5, 3.0) if talking else rand.uniform(1.0, 10.0)))
+        ramp = rate // 100
+        for i in range(length):
+            if not talking:
+                out.append(0)
+                continue
+            pitch = 140.0 * (1.0 + 0.15 * math.sin(glide))
+            syllables = 0.55 + 0.45 * math.sin(2 * math.pi * 4.0 * i / rate)
+            envelope = min(1.0, i / ramp, (length - i) / ramp)
+            out.append(int((2.0 * phase - 1.0) * 0.2 * syllables * envelope * 32767))
+            phase = (phase + pitch / rate) % 1.0
+            glide += 2 * math.pi * 0.7 / rate
+        talking = not talking
+    return out[:rate * seconds]
 
 
 def loadavg():
@@ -133,6 +164,9 @@ def run_chromium(lb, bench, n, media, max_bitrate):
             '--warmup', str(args.warmup), '--window', str(args.window),
             '--connect-timeout', str(args.connect_timeout + 3 * n),
             '--chromium', args.chromium, '--viewport', VIEW]
+    if args.audio == 'talk':
+        # DTX in silence, as Lattice sends it
+        argv.append('--dtx')
     load = loadavg()
     err_path = os.path.join(bench.logdir, 'chromium-%d.err' % n)
     # on a machine this busy, getStats of 90 connections can take a while
