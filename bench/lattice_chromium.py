@@ -170,7 +170,7 @@ def run_chromium(lb, bench, n, media, max_bitrate):
     load = loadavg()
     err_path = os.path.join(bench.logdir, 'chromium-%d.err' % n)
     # on a machine this busy, getStats of 90 connections can take a while
-    timeout = args.connect_timeout + 3 * n + args.warmup + args.window + 300
+    timeout = args.connect_timeout + 3 * n + args.warmup + args.window + 120
     with open(err_path, 'wb') as err:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
