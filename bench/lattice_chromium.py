@@ -375,11 +375,10 @@ def bench_chromium(lb, bench):
 
 def markdown(lb, res):
     fmt = lb.fmt
+    if not res.get('available'):
+        return ['', '### Lattice and Chromium side by side', '', 'Not measured: %s.' % res.get('reason')]
     lines = ['', '### Lattice and Chromium side by side (%s, %d fps, audio on, %d s window after %d s warm-up)'
              % (res['size'], res['fps'], res['window_s'], res['warmup_s']), '']
-    if not res.get('available'):
-        lines.append('Not measured: %s.' % res.get('reason'))
-        return lines
     version = next((r['chromium'].get('version') for r in res['rows'] if r['chromium'].get('version')), None)
     m = res.get('machine', {})
     lines.append('Run of %s, commit %s%s, %s s, load average %s at the start.'
