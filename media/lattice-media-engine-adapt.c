@@ -85,13 +85,34 @@ update_encoder_rates (LatticeMediaEngine *self, GArray *budgets)
 
 /* A layer is encoded while some peer receives it or is switching to it:
  * at six people in small tiles nobody needs the full one, in a call of
- * two nobody the low one. */
+ * two nobody the low one. It idles only once nobody needed it for
+ * IDLE_AFTER_US: a sender probing a step up and back, or a tile resized
+ * back and forth, keeps it running. (Waking after an idle spell, libvpx
+ * takes the gap in the timestamps for a very low frame rate, and the first
+ * keyframe comes out several times its usual size: on a capped link that
+ * burst queues everything behind it, which probing every few seconds made
+ * a steady condition.) */
+#define IDLE_AFTER_US (10 * G_USEC_PER_SEC)
+
+static gboolean
+keep_running (gboolean needed, gint64 *unneeded_since, gint64 now_us)
+{
+  if (needed)
+    {
+      *unneeded_since = 0;
+      return TRUE;
+    }
+  if (*unneeded_since == 0)
+    *unneeded_since = now_us;
+  return now_us - *unneeded_since < IDLE_AFTER_US;
+}
 void
 lattice_media_engine_update_encoder_activity (LatticeMediaEngine *self)
 {
   gboolean full = FALSE, low = FALSE;
   GHashTableIter iter;
   PeerLink *link;
+  gint64 now;
 
   if (self->encoders == NULL)
     return;
@@ -116,7 +137,13 @@ lattice_media_engine_update_encoder_activity (LatticeMediaEngine *self)
             low = TRUE;
         }
     }
-  lattice_video_encoders_set_active (self->encoders, full, low);
+  now = g_get_monotonic_time ();
+  /* with nobody to send to at all, nothing to wait for */
+  if (g_hash_table_size (self->peers) == 0)
+    self->full_unneeded_since = self->low_unneeded_since = now - IDLE_AFTER_US;
+  lattice_video_encoders_set_active (self->encoders,
+                                     keep_running (full, &self->full_unneeded_since, now),
+                                     keep_running (low, &self->low_unneeded_since, now));
 }
 
 static void

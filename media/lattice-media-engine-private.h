@@ -98,6 +98,8 @@ struct _LatticeMediaEngine {
   GSource            *tick_source;
   guint               ticks;
   guint               opus_loss_percent;
+  gint64              full_unneeded_since;  /* µs, 0: needed (lattice-media-engine-adapt.c) */
+  gint64              low_unneeded_since;
   GstElement         *echo_probe;  /* webrtcdsp's probe, lent to one peer's audio */
   GHashTable         *peers;  /* id → PeerLink */
   GSource            *trim_source;  /* hands freed heap back after a removal */
