@@ -274,9 +274,11 @@ async function main() {
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
     '--autoplay-policy=no-user-gesture-required',
-    // WebRTC leaves the loopback interface out unless told; it is the only one here
+    // WebRTC leaves the loopback interface out unless told; it is the only one
+    // here. (Host candidates are addresses, not mDNS names, as the page has
+    // camera and microphone: no --disable-features, which would replace
+    // Playwright's own list, as Chromium takes only the last one.)
     '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
     // a hidden or occluded page would throttle its timers and rendering
     '--disable-background-timer-throttling',
     '--disable-renderer-backgrounding',
