@@ -94,6 +94,22 @@ def make_media(bench, width, height, fps):
     return video, audio
 
 
+def machine_busy_ticks():
+    """CPU ticks the whole machine spent busy (all but idle and iowait)."""
+    with open('/proc/stat') as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    steal = fields[7] if len(fields) > 7 else 0
+    return user + nice + system + irq + softirq + steal
+
+
+def others_cores(busy, ours):
+    """Cores the rest of the machine used while we measured (not below 0)."""
+    if busy is None or ours is None:
+        return None
+    return max(0.0, busy - ours)
+
+
 def loadavg():
     with open('/proc/loadavg') as f:
         return f.read().split()[:3]
@@ -189,6 +205,9 @@ def run_chromium(lb, bench, n, media, max_bitrate):
         'load_before': load,
         'load_window': [raw.get('load_before'), raw.get('load_after')],
         'cpu_by_process_type': by_type,
+        'machine_busy_cores': lb.rounded(raw.get('machine_busy_cores'), 3),
+        'others_cores': lb.rounded(others_cores(raw.get('machine_busy_cores'),
+                                                raw['cpu_total_cores'] + (raw.get('driver_cpu_cores') or 0)), 3),
         'cpu_gpu_process_cores': by_type.get('gpu-process'),
         'processes': raw.get('processes'),
         'driver_cpu_cores': lb.rounded(raw.get('driver_cpu_cores'), 3),
@@ -246,7 +265,9 @@ def run_lattice(lb, bench, n, view):
         lb.log('  Lattice N=%d: not every stream started within the timeout; measuring anyway' % n)
     time.sleep(args.warmup)
     load_window = loadavg()
+    busy0, started_window = machine_busy_ticks(), time.monotonic()
     window = lb.measure_window(bench, peers, args.window)
+    busy = (machine_busy_ticks() - busy0) / lb.CLK_TCK / (time.monotonic() - started_window)
     streams = lattice_streams(lb, peers, window['t0'], window['t1'])
     # what each sends: its layers' bitrates and which layer each receiver gets
     encoders = [(lb.last_stats_before(p, window['t1']) or {}).get('encoders', {}) for p in peers]
@@ -266,6 +287,9 @@ def run_lattice(lb, bench, n, view):
         'window_s': lb.rounded(window['seconds']),
         'load_before': load,
         'load_window': [load_window, loadavg()],
+        # over the window and the second after it that measure_window waits
+        'machine_busy_cores': lb.rounded(busy, 3),
+        'others_cores': lb.rounded(others_cores(busy, sum(window['cpu'])), 3),
         'layers_sent': dict(layers),
         'full_bitrate_median': statistics.median(full) if full else None,
         'audio_kbps_median': lb.rounded(statistics.median(audio)) if audio else None,
@@ -356,19 +380,22 @@ def markdown(lb, res):
                  'received video in a `<video>` of a %s viewport) and Lattice (`lattice-peer` processes, %s), '
                  'one right after the other for each N. CPU: all of Chromium\'s processes / the N peers. '
                  'kbit/s: received video of one stream (median). Ratio: Lattice CPU per decoded frame over '
-                 'Chromium\'s (below 1: Lattice spends less).'
+                 'Chromium\'s (below 1: Lattice spends less). Others\' CPU: what the rest of the machine '
+                 'used during the window (/proc/stat less the measured processes): above a few hundredths, '
+                 'something else took CPU from that run.'
                  % (fmt(version), res['chromium_max_bitrate'] // 1000, res['viewport'],
                     '`--view %s`' % res['view'] if res.get('view') else 'without `--view`, which this build lacks'))
     lines += ['', '| N | streams | CPU (cores) Chromium / Lattice | fps min / median Chromium | fps min / median Lattice '
               '| decoded fps Chromium / Lattice | kbit/s Chromium / Lattice | size received Chromium | '
-              'size received Lattice | Lattice / Chromium per decoded frame | load before Chromium / Lattice |',
-              '|---|---|---|---|---|---|---|---|---|---|---|']
+              'size received Lattice | Lattice / Chromium per decoded frame | load before Chromium / Lattice | '
+              'others\' CPU Chromium / Lattice |',
+              '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in res['rows']:
         c, l = r['chromium'], r['lattice']
         if 'error' in c:
             c = {'cpu_total_cores': None, 'streams': None, 'sizes': 'failed: ' + c['error'],
                  'load_before': c.get('load_before')}
-        lines.append('| %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s / %s |'
+        lines.append('| %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s / %s | %s / %s |'
                      % (r['n'], fmt(c.get('streams')), fmt(l.get('streams')),
                         fmt(c.get('cpu_total_cores')), fmt(l.get('cpu_total_cores')),
                         fmt(c.get('fps_min')), fmt(c.get('fps_median')),
@@ -377,5 +404,6 @@ def markdown(lb, res):
                         fmt(c.get('kbps_median')), fmt(l.get('kbps_median')),
                         c.get('sizes') or '–', l.get('sizes') or '–',
                         fmt(r.get('lattice_over_chromium_per_decoded_frame')),
-                        (c.get('load_before') or ['–'])[0], (l.get('load_before') or ['–'])[0]))
+                        (c.get('load_before') or ['–'])[0], (l.get('load_before') or ['–'])[0],
+                        fmt(lb.rounded(c.get('others_cores'), 2)), fmt(lb.rounded(l.get('others_cores'), 2))))
     return lines
