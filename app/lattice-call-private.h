@@ -5,7 +5,8 @@
  * lattice-call.c: the object, the room as a list of participants, media
  * events to signaling and back. lattice-call-negotiation.c: offers,
  * answers and candidates, which of them are taken, and rebuilding failed
- * connections.
+ * connections. lattice-call-view.c: how large each participant is shown,
+ * passed to their connections.
  */
 #pragma once
 
@@ -35,10 +36,13 @@ struct _LatticeCall
   GHashTable             *rebuilds;         /* id → GSource, a pending re-offer */
   GHashTable             *negotiations;     /* id → Negotiation (lattice-call-negotiation.c) */
   LatticeQualityMonitor  *quality;          /* while the engine runs */
+  GHashTable             *views;            /* id → width << 16 | height (lattice-call-view.c) */
+  GSource                *view_settle;
   LatticeCallState        state;
   guint                   audio_muted : 1;
   guint                   video_enabled : 1;
   guint                   hand_raised : 1;
+  guint                   video_hidden : 1;
 };
 
 static inline const char *
@@ -96,5 +100,14 @@ void lattice_call_on_client_reject         (LatticeSignalingClient *client,
 void lattice_call_on_client_unknown_target (LatticeSignalingClient *client,
                                             const char             *id,
                                             LatticeCall            *self);
+
+/* lattice-call-view.c */
+void     lattice_call_view_init       (LatticeCall           *self);
+void     lattice_call_view_clear      (LatticeCall           *self);
+/* A new connection gets the view its participant has. */
+void     lattice_call_view_peer_added (LatticeCall           *self,
+                                       LatticePeerConnection *peer);
+void     lattice_call_view_forget     (LatticeCall           *self,
+                                       const char            *id);
 
 G_END_DECLS

@@ -281,6 +281,7 @@ lattice_call_add_peer (LatticeCall *self,
                            G_CALLBACK (on_peer_first_frame), self, 0);
   g_signal_connect_object (peer, "notify::remote-fingerprint",
                            G_CALLBACK (on_peer_notify_fingerprint), self, 0);
+  lattice_call_view_peer_added (self, peer);
   on_peer_notify_state (peer, NULL, self);
   return peer;
 }
@@ -512,6 +513,7 @@ lattice_call_remove_participant (LatticeCall *self,
   g_hash_table_remove (self->awaiting_answer, id);
   lattice_call_cancel_rebuild (self, id);
   g_hash_table_remove (self->negotiations, id);
+  lattice_call_view_forget (self, id);
   if (!lattice_call_find_participant (self, id, &position))
     return;
   g_hash_table_add (self->departed, g_strdup (id));
@@ -765,6 +767,7 @@ lattice_call_finalize (GObject *object)
   g_clear_pointer (&self->local_turn, g_strfreev);
   g_clear_pointer (&self->departed, g_hash_table_unref);
   lattice_call_negotiation_clear (self);
+  lattice_call_view_clear (self);
 
   G_OBJECT_CLASS (lattice_call_parent_class)->finalize (object);
 }
@@ -825,6 +828,7 @@ lattice_call_init (LatticeCall *self)
   self->participants = g_list_store_new (LATTICE_TYPE_PARTICIPANT);
   self->departed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   lattice_call_negotiation_init (self);
+  lattice_call_view_init (self);
   self->video_enabled = TRUE;
 }
 

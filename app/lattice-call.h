@@ -91,4 +91,17 @@ gboolean            lattice_call_get_video_enabled (LatticeCall *self);
 void                lattice_call_set_hand_raised   (LatticeCall *self, gboolean raised);
 void                lattice_call_set_display_name  (LatticeCall *self, const char *name);
 
+/* How large this end shows @participant_id's video, in device pixels
+ * (0×0: not shown). The participant's sender then sends no larger a layer
+ * than that needs (docs/ARCHITECTURE.md, "Decoding only what is shown").
+ * Never called: it sends what the link allows. */
+void                lattice_call_set_view          (LatticeCall *self,
+                                                    const char  *participant_id,
+                                                    guint        width,
+                                                    guint        height);
+/* The window is minimized or otherwise out of sight: no video from anyone
+ * until it is shown again. */
+void                lattice_call_set_video_hidden  (LatticeCall *self, gboolean hidden);
+gboolean            lattice_call_get_video_hidden  (LatticeCall *self);
+
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "lattice-call.h"
+#include "lattice-grid-layout.h"
 #include "lattice-log.h"
 #include "lattice-app-enums.h"
 #include "lattice-media-enums.h"
@@ -27,6 +28,7 @@ typedef struct {
   char      *video;
   char      *audio;
   char      *size;
+  char      *view;
   int        fps;
   int        latency;
   int        duration;
@@ -52,6 +54,9 @@ typedef struct {
   int          exit_code;
   gboolean     leaving;
   gboolean     stamp_time;
+  int          view_width;   /* --view: the window the grid is laid out in; 0: none */
+  int          view_height;
+  guint        view_tiles;   /* tiles in the last layout */
 } Peer;
 
 /* ------------------------------------------------------------------ */
@@ -230,6 +235,38 @@ on_participant_left (LatticeCall        *call,
   JsonBuilder *builder = begin_event ("participant-left");
 
   add_string (builder, "id", lattice_participant_get_id (participant));
+  end_event (builder);
+}
+
+/* --view: the app's grid for everyone in the room, in a window of the
+ * given size; each remote participant is asked for their cell's size. */
+static void
+lay_out_view (GListModel *participants,
+              guint       position,
+              guint       removed,
+              guint       added,
+              Peer       *self)
+{
+  guint n = g_list_model_get_n_items (participants);
+  g_autofree LatticeGridCell *cells = g_new0 (LatticeGridCell, MAX (n, 1));
+  JsonBuilder *builder;
+
+  if (n == self->view_tiles)
+    return;
+  self->view_tiles = n;
+  lattice_grid_layout_cells (n, self->view_width, self->view_height, cells);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LatticeParticipant) participant = g_list_model_get_item (participants, i);
+
+      if (!lattice_participant_get_is_self (participant))
+        lattice_call_set_view (self->call, lattice_participant_get_id (participant),
+                               cells[i].width, cells[i].height);
+    }
+  builder = begin_event ("view");
+  add_int (builder, "tiles", n);
+  add_int (builder, "width", n > 0 ? cells[0].width : 0);
+  add_int (builder, "height", n > 0 ? cells[0].height : 0);
   end_event (builder);
 }
 
@@ -413,6 +450,7 @@ on_stats_tick (gpointer user_data)
   JsonBuilder *builder = begin_event ("stats");
   LatticeEncoderRates rates;
   guint n_video, n_audio;
+  gboolean full_active, low_active;
 
   json_builder_set_member_name (builder, "peers");
   json_builder_begin_array (builder);
@@ -428,6 +466,12 @@ on_stats_tick (gpointer user_data)
   /* the bitrates the shared video encoders run at: full and low layer */
   add_int (builder, "fullBitrate", rates.full_bps);
   add_int (builder, "lowBitrate", rates.low_bps);
+  /* a layer nobody receives is not encoded */
+  lattice_media_engine_get_encoders_active (engine, &full_active, &low_active);
+  json_builder_set_member_name (builder, "fullActive");
+  json_builder_add_boolean_value (builder, full_active);
+  json_builder_set_member_name (builder, "lowActive");
+  json_builder_add_boolean_value (builder, low_active);
   json_builder_end_object (builder);
   end_event (builder);
   return G_SOURCE_CONTINUE;
@@ -549,6 +593,24 @@ parse_source (const char          *value,
   return TRUE;
 }
 
+/* --audio: "test" is a steady tone; "talk" speaks in bursts and pauses,
+ * as people in a meeting do, so that Opus's DTX works as in real calls. */
+static gboolean
+parse_audio_source (const char          *value,
+                    LatticeMediaSource  *source,
+                    LatticeTestAudio    *pattern,
+                    GError             **error)
+{
+  *pattern = LATTICE_TEST_AUDIO_TONE;
+  if (g_strcmp0 (value, "talk") == 0)
+    {
+      *source = LATTICE_MEDIA_SOURCE_TEST;
+      *pattern = LATTICE_TEST_AUDIO_TALK;
+      return TRUE;
+    }
+  return parse_source (value, "mic", source, error);
+}
+
 /* --video: "test" is the synthetic camera; "ball", the old bouncing ball,
  * far cheaper to encode, stays as an explicit choice. */
 static gboolean
@@ -591,12 +653,13 @@ create_engine (const Options  *options,
 {
   LatticeMediaSource video, audio;
   LatticeTestPattern pattern;
+  LatticeTestAudio talk;
   int width = LATTICE_MEDIA_DEFAULT_WIDTH;
   int height = LATTICE_MEDIA_DEFAULT_HEIGHT;
   LatticeMediaEngine *engine;
 
   if (!parse_video_source (options->video, &video, &pattern, error) ||
-      !parse_source (options->audio, "mic", &audio, error) ||
+      !parse_audio_source (options->audio, &audio, &talk, error) ||
       !parse_size (options->size, &width, &height, error))
     return NULL;
   if (options->fps < 1 || options->fps > 120)
@@ -615,6 +678,7 @@ create_engine (const Options  *options,
                 "encode-per-peer", options->encode_per_peer,
                 "stamp-time", options->stamp_time,
                 "test-pattern", pattern,
+                "test-audio", talk,
                 NULL);
   lattice_media_engine_set_relay_only (engine, options->relay_only);
   g_object_set (engine, "audio-muted", options->muted, "video-enabled", !options->video_off, NULL);
@@ -631,8 +695,9 @@ parse_options (int       *argc,
     { "name", 'n', 0, G_OPTION_ARG_STRING, &options->name, N_("Display name"), N_("NAME") },
     { "password", 'p', 0, G_OPTION_ARG_STRING, &options->password, N_("Room password"), N_("PASSWORD") },
     { "video", 0, 0, G_OPTION_ARG_STRING, &options->video, N_("Video source: test, ball, camera or none (default: test)"), N_("SOURCE") },
-    { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio, N_("Audio source: test, mic or none (default: test)"), N_("SOURCE") },
+    { "audio", 0, 0, G_OPTION_ARG_STRING, &options->audio, N_("Audio source: test (a steady tone), talk (bursts and pauses, like speech), mic or none (default: test)"), N_("SOURCE") },
     { "size", 0, 0, G_OPTION_ARG_STRING, &options->size, N_("Video size (default: 640x360)"), N_("WxH") },
+    { "view", 0, 0, G_OPTION_ARG_STRING, &options->view, N_("Lay the grid out in a window of this size, as the app does, and ask each sender for no more than its tile needs (default: ask nothing)"), N_("WxH") },
     { "fps", 0, 0, G_OPTION_ARG_INT, &options->fps, N_("Video frame rate (default: 30)"), N_("N") },
     { "latency", 0, 0, G_OPTION_ARG_INT, &options->latency, N_("Jitter buffer latency in ms (default: 50)"), N_("MS") },
     { "duration", 'd', 0, G_OPTION_ARG_INT, &options->duration, N_("Leave after this many seconds (default: stay until interrupted)"), N_("SECS") },
@@ -664,6 +729,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->video, g_free);
   g_clear_pointer (&options->audio, g_free);
   g_clear_pointer (&options->size, g_free);
+  g_clear_pointer (&options->view, g_free);
   g_clear_pointer (&options->stun, g_free);
   g_clear_pointer (&options->turn, g_strfreev);
 }
@@ -696,6 +762,19 @@ run (Options *options,
   self.last_frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self.stamp_time = options->stamp_time;
   self.call = lattice_call_new (engine);
+  if (options->view != NULL)
+    {
+      if (!parse_size (options->view, &self.view_width, &self.view_height, &error))
+        {
+          g_printerr ("lattice-peer: %s\n", error->message);
+          g_clear_object (&self.call);
+          g_clear_pointer (&self.loop, g_main_loop_unref);
+          g_clear_pointer (&self.last_frames, g_hash_table_unref);
+          return 2;
+        }
+      g_signal_connect (lattice_call_get_participants (self.call), "items-changed",
+                        G_CALLBACK (lay_out_view), &self);
+    }
   if (options->stun != NULL || options->turn != NULL)
     lattice_call_set_ice_servers (self.call, options->stun, (const char *const *) options->turn);
   connect_call (&self);
@@ -729,6 +808,7 @@ run (Options *options,
   g_clear_pointer (&self.last_frames, g_hash_table_unref);
   g_clear_handle_id (&self.duration_id, g_source_remove);
   g_clear_handle_id (&self.quit_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (lattice_call_get_participants (self.call), &self);
   g_signal_handlers_disconnect_by_data (self.call, &self);
   g_clear_object (&self.call);
   g_clear_pointer (&self.loop, g_main_loop_unref);

@@ -8,7 +8,7 @@
 # from the peers' JSON lines (docs/ARCHITECTURE.md, "lattice-peer's output")
 # and from /proc. docs/BENCHMARKS.md explains each benchmark.
 #
-#   lattice-bench.py [--builddir DIR] [--quick] all|mesh|encode|join|latency|memory|impair|chromium|markdown
+#   lattice-bench.py [--builddir DIR] [--quick] all|mesh|encode|join|latency|memory|impair|app|chromium|markdown
 #
 # "all" writes bench/results/latest.json; a single benchmark updates its own
 # entry in that file; "markdown" prints the tables of docs/BENCHMARKS.md.
@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 
+import lattice_app_bench
 import lattice_chromium
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -251,8 +252,14 @@ class Bench:
         self.procs = []
 
 
+# What every peer is run with, besides its size and rate (set from the
+# options in main()): the app's grid in a window of --view, and a test
+# microphone that talks in bursts and pauses (--audio), as in real calls.
+PEER_MODEL = []
+
+
 def peer_args(size='640x360', fps=20, extra=()):
-    return ['--size', size, '--fps', str(fps), *extra]
+    return ['--size', size, '--fps', str(fps), *PEER_MODEL, *extra]
 
 
 def wait_mesh(peers, timeout):
@@ -851,6 +858,10 @@ def markdown(results):
     side = results.get('chromium')
     if side:
         lines += lattice_chromium.markdown(sys.modules[__name__], side)
+    app = results.get('app')
+    if app and app.get('rows'):
+        lines += ['', '### 7. The app rendering a grid (Xvfb, window %s, %s fps)' % (app['window'], app['fps']), '',
+                  lattice_app_bench.markdown(sys.modules[__name__], app).rstrip()]
     v = results.get('goals')
     if v:
         lines += ['', '### Goals', '', '| goal | measured | met |', '|---|---|---|']
@@ -880,7 +891,7 @@ def save_results(results, path=RESULTS):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description='Lattice benchmarks (docs/BENCHMARKS.md)')
     parser.add_argument('what', choices=['all', 'mesh', 'encode', 'join', 'latency', 'memory', 'impair',
-                                         'chromium', 'markdown'])
+                                         'app', 'chromium', 'markdown'])
     parser.add_argument('--builddir', default=os.environ.get('LATTICE_BUILDDIR', os.path.join(SOURCE_ROOT, '_build')))
     # a run alongside other people's runs writes its own file, not theirs
     parser.add_argument('--results', default=RESULTS, help='the JSON file to update (default: %(default)s)')
@@ -889,18 +900,27 @@ def parse_args(argv):
     parser.add_argument('--sizes', default='2,4,6,8,10')
     parser.add_argument('--size', default='640x360')
     parser.add_argument('--fps', type=int, default=20)
+    parser.add_argument('--view', default='1280x720',
+                        help="each peer lays the app's grid out in a window this size and asks for "
+                             "its tiles' sizes (lattice-peer --view); 'none': it asks nothing")
+    parser.add_argument('--audio', default='talk',
+                        help='test audio: talk (bursts and pauses, DTX in silence) or test (a steady tone)')
     parser.add_argument('--warmup', type=float, default=5.0)
     parser.add_argument('--window', type=float, default=20.0)
     parser.add_argument('--connect-timeout', type=float, default=30.0)
     parser.add_argument('--encode-n', type=int, default=6)
     parser.add_argument('--joins', type=int, default=12)
-    parser.add_argument('--join-room', type=int, default=5)
+    parser.add_argument('--join-room', type=int, default=4,
+                        help='participants talking when one more joins (4: a room of five)')
     parser.add_argument('--join-timeout', type=float, default=20.0)
     parser.add_argument('--latency-sizes', default='2,4')
     parser.add_argument('--latency-fps', type=int, default=30)
     parser.add_argument('--cycles', type=int, default=30)
     parser.add_argument('--memory-room', type=int, default=4)
     parser.add_argument('--memory-hold', type=float, default=2.0)
+    parser.add_argument('--app-sizes', default='6,9', help='app: grids of these many participants')
+    parser.add_argument('--app-renderers', default='cairo',
+                        help="app: GTK renderers to measure, e.g. cairo,gl (gl runs on Mesa's software rasterizer here)")
     parser.add_argument('--impair-window', type=float, default=30.0)
     parser.add_argument('--chromium', default='/usr/bin/chromium', help='the browser of the chromium benchmark')
     parser.add_argument('--chromium-sizes', default='2,3,4,5,6,7,8,9,10')
@@ -939,11 +959,15 @@ def main(argv):
         sys.stdout.write(markdown(load_results(args.results)))
         return 0
     bench = Bench(args)
+    PEER_MODEL[:] = ([] if args.view == 'none' else ['--view', args.view]) + ['--audio', args.audio]
     results = {} if args.what == 'all' else load_results(args.results)
     results['machine'] = machine_info(bench)
-    for name in ('mesh', 'encode', 'join', 'latency', 'memory', 'impair', 'chromium'):
+    results['machine']['peer_model'] = ' '.join(PEER_MODEL)
+    for name in ('mesh', 'encode', 'join', 'latency', 'memory', 'impair', 'app', 'chromium'):
         if wanted_name(args, name):
             results.setdefault('runs', {})[name] = {'date': results['machine']['date'],
+                                                   'commit': results['machine']['commit'],
+                                                   'peer_model': results['machine']['peer_model'],
                                                    'load_at_start': results['machine']['load_at_start']}
     results['quick'] = args.quick
     started = time.monotonic()
@@ -963,6 +987,8 @@ def main(argv):
             results['memory'] = bench_memory(bench)
         if wanted('impair'):
             results['impair'] = bench_impair(bench)
+        if wanted('app'):
+            results['app'] = lattice_app_bench.bench_app(sys.modules[__name__], bench)
         if wanted('chromium'):
             results['chromium'] = lattice_chromium.bench_chromium(sys.modules[__name__], bench)
     finally:

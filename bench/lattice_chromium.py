@@ -25,6 +25,7 @@ import collections
 import json
 import math
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -39,6 +40,7 @@ MESH_SCRIPT = os.path.join(HERE, 'chromium', 'mesh.mjs')
 
 VIEW = '1280x720'        # the window lattice-peer lays its grid in, and Chromium's viewport
 MEDIA_SECONDS = 30       # Chromium loops the camera file
+TALK_SECONDS = 60        # the talking voice, looped by Chromium
 TONE_SECONDS = 10        # a whole number of 440 Hz periods: the loop has no click
 
 
@@ -77,21 +79,68 @@ def peer_has_view(bench):
     return '--view' in out.stdout
 
 
+def lattice_model(lb, bench):
+    """(the options every lattice-peer of the Lattice side gets besides its
+    size and rate, the --view among them or None). lattice-bench.py's
+    PEER_MODEL, where it has one (its --view and --audio), else --view
+    1280x720; --view only when this lattice-peer has it."""
+    model = getattr(lb, 'PEER_MODEL', None)
+    if model is None:
+        model, view = [], VIEW
+    else:
+        model = list(model)
+        view = model[model.index('--view') + 1] if '--view' in model else None
+        if view is not None:
+            del model[model.index('--view'):model.index('--view') + 2]
+    if not peer_has_view(bench):
+        view = None
+    return model + (['--view', view] if view else []), view
+
+
 def make_media(bench, width, height, fps):
     """The Y4M camera and the WAV tone Chromium gets as its fake devices."""
     video = os.path.join(bench.logdir, 'camera-%dx%d-%d.y4m' % (width, height, fps))
     subprocess.run([testsrc_y4m(bench), '--size', '%dx%d' % (width, height), '--fps', str(fps),
                     '--seconds', str(MEDIA_SECONDS), video], check=True, stdout=subprocess.DEVNULL)
-    # lattice-peer's audio: audiotestsrc's default 440 Hz sine at volume 0.1
-    audio = os.path.join(bench.logdir, 'tone.wav')
     rate = 48000
+    if bench.args.audio == 'talk':
+        # lattice-peer --audio talk (media/lattice-test-audio.c): a sawtooth
+        # near a speaking voice's pitch in spurts of 0.5-3 s, pauses of
+        # 1-10 s of silence; one minute of it, which Chromium loops
+        audio = os.path.join(bench.logdir, 'talk.wav')
+        samples = talk_samples(rate, TALK_SECONDS)
+    else:
+        # lattice-peer's tone: audiotestsrc's default 440 Hz sine at volume 0.1
+        audio = os.path.join(bench.logdir, 'tone.wav')
+        samples = (int(0.1 * 32767 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate * TONE_SECONDS))
     with wave.open(audio, 'wb') as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(b''.join(struct.pack('<h', int(0.1 * 32767 * math.sin(2 * math.pi * 440 * i / rate)))
-                               for i in range(rate * TONE_SECONDS)))
+        w.writeframes(b''.join(struct.pack('<h', s) for s in samples))
     return video, audio
+
+
+def talk_samples(rate, seconds):
+    """The samples of lattice-peer --audio talk's schedule and voice."""
+    rand = random.Random(14)
+    out = []
+    talking, phase, glide = True, 0.0, 0.0
+    while len(out) < rate * seconds:
+        length = int(rate * (rand.uniform(0.5, 3.0) if talking else rand.uniform(1.0, 10.0)))
+        ramp = rate // 100
+        for i in range(length):
+            if not talking:
+                out.append(0)
+                continue
+            pitch = 140.0 * (1.0 + 0.15 * math.sin(glide))
+            syllables = 0.55 + 0.45 * math.sin(2 * math.pi * 4.0 * i / rate)
+            envelope = min(1.0, i / ramp, (length - i) / ramp)
+            out.append(int((2.0 * phase - 1.0) * 0.2 * syllables * envelope * 32767))
+            phase = (phase + pitch / rate) % 1.0
+            glide += 2 * math.pi * 0.7 / rate
+        talking = not talking
+    return out[:rate * seconds]
 
 
 def machine_busy_ticks():
@@ -149,10 +198,13 @@ def run_chromium(lb, bench, n, media, max_bitrate):
             '--warmup', str(args.warmup), '--window', str(args.window),
             '--connect-timeout', str(args.connect_timeout + 3 * n),
             '--chromium', args.chromium, '--viewport', VIEW]
+    if args.audio == 'talk':
+        # DTX in silence, as Lattice sends it
+        argv.append('--dtx')
     load = loadavg()
     err_path = os.path.join(bench.logdir, 'chromium-%d.err' % n)
     # on a machine this busy, getStats of 90 connections can take a while
-    timeout = args.connect_timeout + 3 * n + args.warmup + args.window + 300
+    timeout = args.connect_timeout + 3 * n + args.warmup + args.window + 120
     with open(err_path, 'wb') as err:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
@@ -251,13 +303,12 @@ def lattice_streams(lb, peers, t0, t1):
     return streams
 
 
-def run_lattice(lb, bench, n, view):
+def run_lattice(lb, bench, n, model, view):
     args = bench.args
     load = loadavg()
-    extra = ('--view', VIEW) if view else ()
     server = bench.server()
     room = bench.room('chromium-side%d' % n)
-    peers = lb.start_mesh(bench, server, n, room, lb.peer_args(size=args.size, fps=args.fps, extra=extra))
+    peers = lb.start_mesh(bench, server, n, room, ['--size', args.size, '--fps', str(args.fps), *model])
     started = lb.now_ms()
     connected = lb.wait_mesh(peers, args.connect_timeout + 3 * n)
     connect_s = (lb.now_ms() - started) / 1000.0
@@ -281,7 +332,8 @@ def run_lattice(lb, bench, n, view):
     audio = [s['audio_kbps'] for s in streams if s['audio_kbps'] is not None]
     full = [e.get('fullBitrate') for e in encoders if e.get('fullBitrate')]
     result.update({
-        'view': VIEW if view else None,
+        'view': view,
+        'peer_args': ' '.join(model),
         'all_connected': connected,
         'connect_s': lb.rounded(connect_s),
         'window_s': lb.rounded(window['seconds']),
@@ -319,13 +371,14 @@ def bench_chromium(lb, bench):
         return {'available': False, 'reason': lacking}
     machine = lb.machine_info(bench)
     started = time.monotonic()
-    view = peer_has_view(bench)
+    model, view = lattice_model(lb, bench)
     width, height = (int(v) for v in args.size.split('x'))
     max_bitrate = nominal_bitrate(width, height, args.fps)
     lb.log('Chromium and Lattice side by side: N = %s, %s, %d fps, audio on, %s'
            % (sizes, args.size, args.fps,
-              'Lattice peers with --view %s' % VIEW if view
-              else 'lattice-peer has no --view: Lattice peers run without it'))
+              'Lattice peers with --view %s' % view if view
+              else 'Lattice peers without --view (%s)' % ('lattice-peer has none' if not peer_has_view(bench)
+                                                          else 'as asked')))
     media = make_media(bench, width, height, args.fps)
     rows = []
     try:
@@ -340,7 +393,7 @@ def bench_chromium(lb, bench):
                           chromium['fps_median'], chromium['decoded_fps_total'], chromium['kbps_median'],
                           chromium['sizes'], ' '.join(chromium['load_before'])))
             time.sleep(2.0)
-            lattice = run_lattice(lb, bench, n, view)
+            lattice = run_lattice(lb, bench, n, model, view)
             lb.log('  N=%-2d Lattice: cpu %.2f cores, fps min %s median %s, %s decoded fps, '
                    '%s kbit/s median, %s (load %s)'
                    % (n, lattice['cpu_total_cores'], lattice['fps_min'], lattice['fps_median'],
@@ -358,18 +411,17 @@ def bench_chromium(lb, bench):
     return {
         'available': True, 'machine': machine, 'duration_s': round(time.monotonic() - started),
         'size': args.size, 'fps': args.fps, 'warmup_s': args.warmup,
-        'window_s': args.window, 'view': VIEW if view else None, 'viewport': VIEW,
+        'window_s': args.window, 'view': view, 'lattice_peer_args': ' '.join(model), 'viewport': VIEW,
         'chromium_max_bitrate': max_bitrate, 'rows': rows,
     }
 
 
 def markdown(lb, res):
     fmt = lb.fmt
+    if not res.get('available'):
+        return ['', '### Lattice and Chromium side by side', '', 'Not measured: %s.' % res.get('reason')]
     lines = ['', '### Lattice and Chromium side by side (%s, %d fps, audio on, %d s window after %d s warm-up)'
              % (res['size'], res['fps'], res['window_s'], res['warmup_s']), '']
-    if not res.get('available'):
-        lines.append('Not measured: %s.' % res.get('reason'))
-        return lines
     version = next((r['chromium'].get('version') for r in res['rows'] if r['chromium'].get('version')), None)
     m = res.get('machine', {})
     lines.append('Run of %s, commit %s%s, %s s, load average %s at the start.'
@@ -384,7 +436,8 @@ def markdown(lb, res):
                  'used during the window (/proc/stat less the measured processes): above a few hundredths, '
                  'something else took CPU from that run.'
                  % (fmt(version), res['chromium_max_bitrate'] // 1000, res['viewport'],
-                    '`--view %s`' % res['view'] if res.get('view') else 'without `--view`, which this build lacks'))
+                    '`%s`' % res['lattice_peer_args'] if res.get('lattice_peer_args')
+                    else '`--view %s`' % res['view'] if res.get('view') else 'without `--view`'))
     lines += ['', '| N | streams | CPU (cores) Chromium / Lattice | fps min / median Chromium | fps min / median Lattice '
               '| decoded fps Chromium / Lattice | kbit/s Chromium / Lattice | size received Chromium | '
               'size received Lattice | Lattice / Chromium per decoded frame | load before Chromium / Lattice | '

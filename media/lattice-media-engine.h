@@ -19,6 +19,7 @@
 #include "lattice-media.h"
 #include "lattice-peer-connection.h"
 #include "lattice-peer-sender.h"
+#include "lattice-test-audio.h"
 #include "lattice-test-source.h"
 
 G_BEGIN_DECLS
@@ -37,7 +38,9 @@ G_DECLARE_FINAL_TYPE (LatticeMediaEngine, lattice_media_engine, LATTICE, MEDIA_E
  * "stamp-time" (benchmarks: draw the capture time into sent frames and
  * measure latency on received ones, see lattice_peer_connection_take_latency_samples()),
  * "test-pattern" (LatticeTestPattern: what a TEST video source shows; the
- * default is as demanding to encode as a camera).
+ * default is as demanding to encode as a camera), "test-audio"
+ * (LatticeTestAudio: what a TEST audio source says; TALK speaks in bursts
+ * and pauses, as people in a meeting do).
  *
  * Signals:
  *   GstElement *create-video-sink (const char *peer_id)  return a new sink or NULL (fakesink)
@@ -97,6 +100,11 @@ gboolean            lattice_media_engine_get_sender_stats (LatticeMediaEngine   
 void                lattice_media_engine_set_peer_max_layer (LatticeMediaEngine *self,
                                                              const char         *peer_id,
                                                              LatticeVideoLayer   layer);
+/* Which of the shared video encoders run now: a layer no peer receives
+ * is not encoded. */
+void                lattice_media_engine_get_encoders_active (LatticeMediaEngine *self,
+                                                              gboolean           *full,
+                                                              gboolean           *low);
 /* The encoders' bitrates now (bit/s; 0 where there is no such encoder). */
 void                lattice_media_engine_get_encoder_rates (LatticeMediaEngine  *self,
                                                             LatticeEncoderRates *rates);

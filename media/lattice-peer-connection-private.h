@@ -11,6 +11,7 @@
  *   lattice-peer-connection-receive.c  decoding what arrives, speaking
  *   lattice-peer-connection-watchdog.c liveness: silence, connect and handshake timeouts
  *   lattice-peer-connection-stats.c    rates, the selected candidate pair
+ *   lattice-peer-connection-view.c     view requests: how large each end shows the other
  */
 #pragma once
 
@@ -135,6 +136,25 @@ struct _LatticePeerConnection {
   guint64           last_repaired;
   guint             video_latency_ms; /* of the video jitterbuffers, see tune_jitterbuffer() */
   guint             base_latency_ms;  /* the engine's "latency" */
+
+  /* View requests (view.c). What we show of the other's video, under
+   * view_lock; what it shows of ours, on the main context, and the last
+   * request taken on the RTCP thread (that thread only). */
+  GMutex            view_lock;
+  GObject          *rtp_session;      /* RTPSession, for early RTCP */
+  gboolean          view_set;
+  guint             view_width;
+  guint             view_height;
+  guint             view_repeats;     /* RTCP packets still to carry it */
+  gint64            view_sent_us;
+  gboolean          remote_view_set;
+  guint             remote_view_width;
+  guint             remote_view_height;
+  gint              remote_view_packed;  /* width << 16 | height */
+  gboolean          remote_view_seen;
+  gint64            remote_view_changed_us;
+
+  gint              send_ready;       /* atomic: connected, the send pads take buffers */
 };
 
 /* Deferred work on the main context; each holds a reference on the peer. */
@@ -167,6 +187,9 @@ void     lattice_peer_connection_set_fingerprints  (LatticePeerConnection      *
                                                     char                       *remote);
 void     lattice_peer_connection_emit_first_frame  (LatticePeerConnection      *self,
                                                     const char                 *kind);
+void     lattice_peer_connection_emit_remote_view  (LatticePeerConnection      *self,
+                                                    guint                       width,
+                                                    guint                       height);
 
 /* lattice-peer-connection-dtls.c */
 void     lattice_peer_connection_remember_fingerprints (LatticePeerConnection *self,
@@ -204,6 +227,13 @@ void     lattice_peer_connection_stop_silence_watch    (LatticePeerConnection *s
 void     lattice_peer_connection_on_rtpbin_element_added (GstBin              *rtpbin,
                                                           GstElement          *element,
                                                           gpointer             user_data);
+
+/* lattice-peer-connection-view.c: rtpbin's "element-added", for its
+ * rtpsession; stop_view() lets go of the session (dispose). */
+void     lattice_peer_connection_on_rtpbin_session     (GstBin              *rtpbin,
+                                                        GstElement          *element,
+                                                        gpointer             user_data);
+void     lattice_peer_connection_stop_view             (LatticePeerConnection *self);
 
 /* lattice-peer-connection-stats.c */
 /* Asks webrtcbin for statistics (the candidate pair, RTCP loss and round

@@ -43,6 +43,7 @@ enum {
   SIGNAL_LOCAL_DESCRIPTION,
   SIGNAL_LOCAL_CANDIDATE,
   SIGNAL_FIRST_FRAME,
+  SIGNAL_REMOTE_VIEW,
   N_SIGNALS
 };
 
@@ -135,6 +136,14 @@ lattice_peer_connection_set_fingerprints (LatticePeerConnection *self,
   self->remote_fingerprint = remote;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCAL_FINGERPRINT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE_FINGERPRINT]);
+}
+
+void
+lattice_peer_connection_emit_remote_view (LatticePeerConnection *self,
+                                          guint                  width,
+                                          guint                  height)
+{
+  g_signal_emit (self, signals[SIGNAL_REMOTE_VIEW], 0, width, height);
 }
 
 void
@@ -299,6 +308,9 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
   GstWebRTCPeerConnectionState state;
 
   g_object_get (webrtc, "connection-state", &state, NULL);
+  /* ICE and DTLS are up: the send path takes buffers (drop_until_connected()) */
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    g_atomic_int_set (&LATTICE_PEER_CONNECTION (user_data)->send_ready, TRUE);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     defer_state (LATTICE_PEER_CONNECTION (user_data), LATTICE_PEER_CONNECTION_STATE_CONNECTED);
   else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
@@ -364,6 +376,7 @@ lattice_peer_connection_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->dtls, self);
   lattice_peer_connection_stop_silence_watch (self);
   lattice_peer_connection_stop_connect_watch (self);
+  lattice_peer_connection_stop_view (self);
   g_clear_object (&self->dtls);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->video_guard);
@@ -386,6 +399,7 @@ lattice_peer_connection_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->latency_samples, g_array_unref);
   g_mutex_clear (&self->stats_lock);
+  g_mutex_clear (&self->view_lock);
   g_free (self->id);
 
   G_OBJECT_CLASS (lattice_peer_connection_parent_class)->finalize (object);
@@ -432,6 +446,9 @@ lattice_peer_connection_class_init (LatticePeerConnectionClass *klass)
   signals[SIGNAL_FIRST_FRAME] =
     g_signal_new ("first-frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_REMOTE_VIEW] =
+    g_signal_new ("remote-view", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
 }
 
 static void
@@ -442,6 +459,7 @@ lattice_peer_connection_init (LatticePeerConnection *self)
   g_array_set_clear_func (self->pending_candidates, candidate_clear);
   self->announced_fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&self->stats_lock);
+  g_mutex_init (&self->view_lock);
   self->latency_samples = g_array_new (FALSE, FALSE, sizeof (double));
 }
 
@@ -471,6 +489,7 @@ configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionCon
   if (rtpbin != NULL)
     {
       g_signal_connect (rtpbin, "element-added", G_CALLBACK (lattice_peer_connection_on_rtpbin_element_added), NULL);
+      g_signal_connect (rtpbin, "element-added", G_CALLBACK (lattice_peer_connection_on_rtpbin_session), self);
       /* after webrtcbin's own handler, which sets what this one corrects */
       g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (lattice_peer_connection_on_new_jitterbuffer), self);
     }
@@ -491,6 +510,22 @@ configure_webrtcbin (LatticePeerConnection *self, const LatticePeerConnectionCon
     }
   if (config->relay_only)
     g_object_set (self->webrtc, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, NULL);
+}
+
+/* webrtcbin 1.22 blocks the thread pushing into a send pad until the
+ * connection is negotiated, and again inside, until its DTLS keys are set.
+ * The shared encoders push into every peer's pads with no queue between
+ * (a thread per peer and stream saved), so a peer still connecting, or
+ * never answering, or answering and never connecting, would stall
+ * everyone's media: its buffers are dropped instead. Blocking probes run
+ * before the others, so this is one too: it drops (which never blocks)
+ * until the connection is up, then takes itself away. */
+static GstPadProbeReturn
+drop_until_connected (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  LatticePeerConnection *self = user_data;
+
+  return g_atomic_int_get (&self->send_ready) ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_DROP;
 }
 
 static void
@@ -575,6 +610,8 @@ lattice_peer_connection_request_send_pad (LatticePeerConnection *self, GstCaps *
                 "codec-preferences", caps,
                 NULL);
   configure_transceiver (transceiver, caps);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                     GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_until_connected, self, NULL);
   return pad;
 }
 

@@ -55,7 +55,9 @@ G_DECLARE_FINAL_TYPE (LatticePeerConnection, lattice_peer_connection, LATTICE, P
  * Signals (main context):
  *   local-description (const char *type, const char *sdp)   type: "offer" or "answer"
  *   local-candidate (guint mline, const char *candidate)     "" = end-of-candidates
- *   first-frame (const char *kind)                           "video" or "audio" */
+ *   first-frame (const char *kind)                           "video" or "audio"
+ *   remote-view (guint width, guint height)                  the other end shows our
+ *                                                            video this large (0×0: not at all) */
 
 const char                 *lattice_peer_connection_get_id       (LatticePeerConnection *self);
 gboolean                    lattice_peer_connection_get_offerer  (LatticePeerConnection *self);
@@ -90,6 +92,19 @@ const char *lattice_peer_connection_get_remote_fingerprint (LatticePeerConnectio
 /* Whether the connection failed because the other side's DTLS certificate
  * was not the one its description announced. */
 gboolean    lattice_peer_connection_get_fingerprint_mismatch (LatticePeerConnection *self);
+
+/* How large this end shows the other's video, in device pixels (0×0: not
+ * at all). Sent to the other end in the connection's RTCP (docs/PROTOCOL.md,
+ * "View requests"), also while signaling is down; it then sends no larger a
+ * layer than that needs. Until the first call nothing is asked, and the
+ * other end sends what the link allows. Any time, from the main context. */
+void        lattice_peer_connection_set_view               (LatticePeerConnection *self,
+                                                            guint                  width,
+                                                            guint                  height);
+/* The last view the other end asked for ("remote-view"); FALSE if none yet. */
+gboolean    lattice_peer_connection_get_remote_view        (LatticePeerConnection *self,
+                                                            guint                 *width,
+                                                            guint                 *height);
 
 /* The type of the local candidate of the selected ICE pair: "host",
  * "srflx", "prflx" or "relay" (a TURN server carries the media); NULL

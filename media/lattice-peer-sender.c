@@ -228,7 +228,7 @@ ghost (GstBin *bin, GstElement *element, const char *pad_name, const char *ghost
   return ghost_pad;
 }
 
-/* queue → payloader → @webrtc_pad, after @first; the probe on the
+/* payloader → @webrtc_pad, after @first; the probe on the
  * payloader's src pad reads the feedback. */
 static void
 build_tail (LatticePeerSender *self, GstBin *bin, GstElement *first, GstPad *webrtc_pad)
@@ -265,13 +265,15 @@ lattice_peer_sender_build (LatticePeerSender  *self,
                            GstPad            **low_pad)
 {
   g_autofree char *name = g_strdup_printf ("layer-selector-%s", self->peer_id);
-  GstElement *queue = make_send_queue ();
 
   self->selector = gst_object_ref_sink (lattice_layer_selector_new (name));
   self->with_low = with_low;
-  gst_bin_add_many (bin, self->selector, queue, NULL);
-  gst_element_link (self->selector, queue);
-  build_tail (self, bin, queue, webrtc_pad);
+  gst_bin_add (bin, self->selector);
+  /* No queue, no thread of its own: the encoder's thread payloads the
+   * frames the selector lets through and hands them to webrtcbin, which
+   * never blocks (its RTX sender and DTLS encoder queue, and the socket
+   * drops rather than waits). */
+  build_tail (self, bin, self->selector, webrtc_pad);
   *full_pad = ghost (bin, self->selector, "sink_full", "video_full_sink");
   *low_pad = with_low ? ghost (bin, self->selector, "sink_low", "video_low_sink") : NULL;
   lattice_layer_selector_set_target (LATTICE_LAYER_SELECTOR (self->selector), self->layer);

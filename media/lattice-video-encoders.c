@@ -46,6 +46,8 @@ struct _LatticeVideoEncoders {
   guint       low_nominal;
   guint       full_bps;
   guint       low_bps;
+  gint        full_active;   /* atomic: frames reach the encoder */
+  gint        low_active;
 };
 
 guint
@@ -126,6 +128,13 @@ make_tee (const char *name)
   return tee;
 }
 
+/* An idle layer's frames stop here, before any scaling or encoding. */
+static GstPadProbeReturn
+drop_when_idle (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return g_atomic_int_get ((gint *) user_data) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 static void
 build_low (LatticeVideoEncoders *self, GstBin *bin, GstElement *split,
            guint width, guint height, guint framerate, gboolean stamp_time)
@@ -150,6 +159,8 @@ build_low (LatticeVideoEncoders *self, GstBin *bin, GstElement *split,
   if (!gst_element_link (split, queue) ||
       !gst_element_link_many (queue, scale, filter, self->low_encoder, self->low_tee, NULL))
     g_critical ("Could not link the low-resolution encoder");
+  /* before the queue and scaler, which cost about what the small encoder does */
+  lattice_media_add_probe (queue, "sink", GST_PAD_PROBE_TYPE_BUFFER, drop_when_idle, &self->low_active);
   /* benchmarks: the scaled frames carry their full frame's capture time
    * again, in cells the size a reader of the smaller frame expects */
   if (stamp_time)
@@ -182,6 +193,9 @@ lattice_video_encoders_new (GstBin     *bin,
     build_low (self, bin, split, width, height, framerate, stamp_time);
   else
     self->low_nominal = self->low_bps = 0;
+  /* nobody to send to yet */
+  lattice_media_add_probe (self->full_encoder, "sink", GST_PAD_PROBE_TYPE_BUFFER,
+                           drop_when_idle, &self->full_active);
   return self;
 }
 
@@ -205,6 +219,37 @@ lattice_video_encoders_get_rates (LatticeVideoEncoders *self,
   rates->full_bps = self->full_bps;
   rates->low_bps = self->low_bps;
   rates->full_nominal_bps = self->full_nominal;
+}
+
+static void
+set_active (GstElement *encoder, gint *flag, gboolean active, const char *what)
+{
+  if (encoder == NULL || g_atomic_int_get (flag) == active)
+    return;
+  g_debug ("%s video layer %s", what, active ? "encoding again" : "idle: nobody receives it");
+  if (active)
+    /* the first frame after the gap starts a picture a receiver can decode */
+    gst_element_send_event (encoder, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                                                                                  TRUE, 0));
+  g_atomic_int_set (flag, active);
+}
+
+void
+lattice_video_encoders_set_active (LatticeVideoEncoders *self,
+                                   gboolean              full,
+                                   gboolean              low)
+{
+  set_active (self->full_encoder, &self->full_active, !!full, "Full");
+  set_active (self->low_encoder, &self->low_active, !!low, "Low");
+}
+
+void
+lattice_video_encoders_get_active (LatticeVideoEncoders *self,
+                                   gboolean             *full,
+                                   gboolean             *low)
+{
+  *full = g_atomic_int_get (&self->full_active);
+  *low = self->low_encoder != NULL && g_atomic_int_get (&self->low_active);
 }
 
 void

@@ -14,6 +14,10 @@
  * exists when the picture is at least twice the smallest one a stamp
  * (lattice-stamp.h) can be read from, 320x180.
  *
+ * A layer nobody receives is not encoded (lattice_video_encoders_set_active()):
+ * its frames are dropped before the scaler and encoder, and the first one
+ * after it is wanted again is a keyframe. Both start idle.
+ *
  * Bitrates start at nominal values that follow the frame size and rate;
  * lattice_video_encoders_set_rates() changes them while playing (the
  * engine follows what the peers' estimates ask for).
@@ -55,6 +59,14 @@ void                  lattice_video_encoders_get_rates (LatticeVideoEncoders *se
 void                  lattice_video_encoders_set_rates (LatticeVideoEncoders *self,
                                                         guint                 full_bps,
                                                         guint                 low_bps);
+
+/* Which layers are encoded: those some peer receives or is switching to. */
+void                  lattice_video_encoders_set_active (LatticeVideoEncoders *self,
+                                                         gboolean              full,
+                                                         gboolean              low);
+void                  lattice_video_encoders_get_active (LatticeVideoEncoders *self,
+                                                         gboolean             *full,
+                                                         gboolean             *low);
 
 /* The bounds lattice_video_encoders_set_rates() clamps to. */
 void                  lattice_video_encoders_get_bounds (LatticeVideoEncoders *self,

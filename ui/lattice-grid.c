@@ -10,7 +10,7 @@
 #include "lattice-grid-layout.h"
 #include "lattice-tile.h"
 
-#define SPACING 8
+#define SPACING LATTICE_GRID_SPACING
 #define MIN_TILE_WIDTH 160
 #define NAT_TILE_WIDTH 480
 
@@ -31,6 +31,45 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_TILE_VIEW,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* The size a tile was last reported at, packed (see report_view()). */
+#define VIEW_KEY "lattice-grid-view"
+
+/* Tells whoever listens how large a tile's participant is shown now, in
+ * device pixels, when that changed. */
+static void
+report_view (LatticeGrid *self, GtkWidget *tile, int width, int height)
+{
+  LatticeParticipant *participant = lattice_tile_get_participant (LATTICE_TILE (tile));
+  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  guint w, h, packed;
+
+#if GTK_CHECK_VERSION (4, 12, 0)
+  {
+    GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
+    GdkSurface *surface = native ? gtk_native_get_surface (native) : NULL;
+
+    /* fractional scaling: the surface knows the real factor */
+    if (surface != NULL)
+      scale = gdk_surface_get_scale (surface);
+  }
+#endif
+  w = (guint) CLAMP (width * scale + 0.5, 0, 0xffff);
+  h = (guint) CLAMP (height * scale + 0.5, 0, 0xffff);
+  packed = w << 16 | h;
+  if (participant == NULL ||
+      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (tile), VIEW_KEY)) == packed)
+    return;
+  g_object_set_data (G_OBJECT (tile), VIEW_KEY, GUINT_TO_POINTER (packed));
+  g_signal_emit (self, signals[SIGNAL_TILE_VIEW], 0, participant, w, h);
+}
 
 static void
 on_items_changed (LatticeGrid *self,
@@ -90,31 +129,15 @@ lattice_grid_size_allocate (GtkWidget *widget,
 {
   LatticeGrid *self = LATTICE_GRID (widget);
   guint n = self->tiles->len;
-  guint columns, rows;
-  double cell_w, cell_h, top;
+  g_autofree LatticeGridCell *cells = g_new (LatticeGridCell, MAX (n, 1));
 
-  if (n == 0)
-    return;
-  lattice_grid_layout_shape (n, width >= height, &columns, &rows);
-  cell_w = MAX (1.0, (width - SPACING * (columns - 1.0)) / columns);
-  cell_h = MAX (1.0, (height - SPACING * (rows - 1.0)) / rows);
-  cell_w = MIN (cell_w, cell_h * 16.0 / 9.0);
-  cell_h = cell_w * 9.0 / 16.0;
-  top = (height - rows * cell_h - (rows - 1) * SPACING) / 2.0;
-
+  lattice_grid_layout_cells (n, width, height, cells);
   for (guint i = 0; i < n; i++)
     {
-      guint row = i / columns;
-      guint in_row = row == rows - 1 ? n - row * columns : columns;
-      double left = (width - in_row * cell_w - (in_row - 1) * SPACING) / 2.0;
-      GtkAllocation alloc = {
-        .x = (int) (left + (i % columns) * (cell_w + SPACING)),
-        .y = (int) (top + row * (cell_h + SPACING)),
-        .width = (int) cell_w,
-        .height = (int) cell_h,
-      };
+      GtkAllocation alloc = { cells[i].x, cells[i].y, cells[i].width, cells[i].height };
 
       gtk_widget_size_allocate (g_ptr_array_index (self->tiles, i), &alloc, -1);
+      report_view (self, g_ptr_array_index (self->tiles, i), alloc.width, alloc.height);
     }
 }
 
@@ -201,6 +224,12 @@ lattice_grid_class_init (LatticeGridClass *klass)
     g_param_spec_object ("model", NULL, NULL, G_TYPE_LIST_MODEL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* tile-view (LatticeParticipant *participant, guint width, guint height):
+   * a tile's size changed, in device pixels. */
+  signals[SIGNAL_TILE_VIEW] =
+    g_signal_new ("tile-view", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, LATTICE_TYPE_PARTICIPANT, G_TYPE_UINT, G_TYPE_UINT);
 
   gtk_widget_class_set_css_name (widget_class, "grid");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);

@@ -12,7 +12,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LatticeGrid, lattice_grid, LATTICE, GRID, GtkWidget)
 
 /* Properties: "model" (GListModel of LatticeParticipant): one LatticeTile
- * per item, in the model's order, re-flowing as items come and go. */
+ * per item, in the model's order, re-flowing as items come and go.
+ * Signals: tile-view (LatticeParticipant *participant, guint width,
+ * guint height): a tile was laid out at a new size, in device pixels. */
 GtkWidget  *lattice_grid_new         (void);
 GListModel *lattice_grid_get_model   (LatticeGrid *self);
 void        lattice_grid_set_model   (LatticeGrid *self,

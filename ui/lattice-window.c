@@ -24,6 +24,7 @@
 #include "lattice-trust-store.h"
 #include "lattice-paintable-sink.h"
 #include "lattice-settings.h"
+#include "lattice-view-tracker.h"
 #include "lattice-window.h"
 
 #define MAX_RECENT_ROOMS 10
@@ -51,6 +52,7 @@ struct _LatticeWindow
   LatticeDeviceList *cameras;
   LatticeDeviceList *microphones;
   LatticeDeviceList *speakers;
+  LatticeViewTracker *views;  /* tile sizes and a minimized window, to the call */
 
   LatticeCall *call;
   LatticeMediaEngine *engine;
@@ -468,6 +470,7 @@ connect_call (LatticeWindow *self)
   g_signal_connect_object (self->call, "participant-left", G_CALLBACK (on_participant_left), self, 0);
   g_signal_connect_object (self->call, "create-video-sink", G_CALLBACK (on_create_video_sink), self, 0);
   g_signal_connect_object (self->call, "create-audio-sink", G_CALLBACK (on_create_audio_sink), self, 0);
+  lattice_view_tracker_set_call (self->views, self->call);
 }
 
 /* Drops the call without touching the page: callers decide what shows. */
@@ -479,6 +482,7 @@ drop_call (LatticeWindow *self)
   g_signal_handlers_disconnect_by_data (self->call, self);
   lattice_call_leave (self->call);
   lattice_call_page_set_participants (self->call_page, NULL);
+  lattice_view_tracker_set_call (self->views, NULL);
   g_clear_object (&self->call);
   g_clear_object (&self->engine);
   g_clear_object (&self->self_paintable);
@@ -1069,6 +1073,7 @@ lattice_window_dispose (GObject *object)
   LatticeWindow *self = LATTICE_WINDOW (object);
 
   drop_call (self);
+  g_clear_object (&self->views);
   g_clear_handle_id (&self->quiet_joins_id, g_source_remove);
   g_clear_object (&self->cameras);
   g_clear_object (&self->camera_access);   /* after the cameras: it owns their fd */
@@ -1123,6 +1128,7 @@ lattice_window_init (LatticeWindow *self)
   g_type_ensure (LATTICE_TYPE_CALL_PAGE);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->audio_sinks = g_ptr_array_new_with_free_func (gst_object_unref);
+  self->views = lattice_view_tracker_new (GTK_WINDOW (self), lattice_call_page_get_grid (self->call_page));
 
   if (g_str_has_suffix (APP_ID, ".Devel"))
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");

@@ -99,6 +99,17 @@ window.mesh = (() => {
     }
   }
 
+  // Asks the other end to send Opus with DTX (RFC 7587 usedtx), as Lattice
+  // does: silence then costs both sides next to nothing, as it does Lattice.
+  function withDtx(description) {
+    const match = /a=rtpmap:(\d+) opus\/48000/i.exec(description.sdp);
+    if (!match) return description;
+    const fmtp = new RegExp('(a=fmtp:' + match[1] + ' [^\\r\\n]*)');
+    const sdp = fmtp.test(description.sdp) && !/usedtx=1/.test(description.sdp)
+      ? description.sdp.replace(fmtp, '$1;usedtx=1') : description.sdp;
+    return { type: description.type, sdp };
+  }
+
   async function connect(a, b, options) {
     const pcA = new RTCPeerConnection();
     const pcB = new RTCPeerConnection();
@@ -111,7 +122,7 @@ window.mesh = (() => {
     }
     preferVp8(pcA);
     await pcA.setLocalDescription(await pcA.createOffer());
-    await pcB.setRemoteDescription(pcA.localDescription);
+    await pcB.setRemoteDescription(options.dtx ? withDtx(pcA.localDescription) : pcA.localDescription);
     // addTrack takes the transceivers the offer made: both send and receive
     for (const track of b.stream.getTracks()) {
       pcB.addTrack(track, b.stream);
@@ -122,7 +133,7 @@ window.mesh = (() => {
       await sender.replaceTrack(null);
     }
     await pcB.setLocalDescription(await pcB.createAnswer());
-    await pcA.setRemoteDescription(pcB.localDescription);
+    await pcA.setRemoteDescription(options.dtx ? withDtx(pcB.localDescription) : pcB.localDescription);
     await capBitrate(pcA, options.maxBitrate);
     await capBitrate(pcB, options.maxBitrate);
     pairs.push({ a: a.index, b: b.index, pcA, pcB, tracks: new Map([[pcA, a.stream], [pcB, b.stream]]) });

@@ -4,7 +4,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
 //   node bench/chromium/mesh.mjs --n 4 --video camera.y4m [--audio tone.wav]
-//        [--size 640x360] [--fps 20] [--max-bitrate BPS] [--warmup 5] [--window 20]
+//        [--size 640x360] [--fps 20] [--max-bitrate BPS] [--dtx] [--warmup 5] [--window 20]
 //
 // Starts Debian's chromium headless with a fake camera (the Y4M file, looped)
 // and microphone (the WAV file, or Chromium's own beep), opens one page that
@@ -40,7 +40,7 @@ function parseArgs(argv) {
   const o = {
     n: 2, size: '640x360', fps: 20, warmup: 5, window: 20, connectTimeout: 60,
     video: null, audio: null, maxBitrate: 0, chromium: '/usr/bin/chromium',
-    viewport: '1280x720', keepNetwork: false,
+    viewport: '1280x720', keepNetwork: false, dtx: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -62,6 +62,7 @@ function parseArgs(argv) {
       case '--max-bitrate': o.maxBitrate = parseInt(value(), 10); break;
       case '--chromium': o.chromium = value(); break;
       case '--viewport': o.viewport = value(); break;
+      case '--dtx': o.dtx = true; break;
       // development only: stay in this network namespace
       case '--keep-network': o.keepNetwork = true; break;
       case '-h': case '--help':
@@ -350,7 +351,7 @@ async function main() {
 
     const opened = await page.evaluate(o => window.mesh.start(o), {
       n: options.n, width: options.width, height: options.height, fps: options.fps,
-      maxBitrate: options.maxBitrate,
+      maxBitrate: options.maxBitrate, dtx: options.dtx,
     });
     log(`${opened.participants} participants, ${opened.pairs} pairs`);
 

@@ -5,6 +5,10 @@
  * Four participants meet in one room and each decodes video and audio
  * from the three others; two are stopped (SIGTERM, SIGKILL), the rest
  * carry on, and a fifth joining afterwards gets media from everyone.
+ *
+ * With --view, peers lay the app's grid out in a window and ask each
+ * sender for no more than a tile needs: small windows get the
+ * low-resolution layer, and a layer nobody receives is not encoded.
  */
 #include "config.h"
 
@@ -203,6 +207,91 @@ test_peer_errors (void)
   assert_clean_exit (host);
 }
 
+typedef struct {
+  LatticeTestProc *receiver;
+  LatticeTestProc *sender;
+  gint64           width;
+} SizeCheck;
+
+/* @receiver's last stats show @sender's video decoded at @width. */
+static gboolean
+decodes_width (gpointer data)
+{
+  SizeCheck *check = data;
+  JsonObject *stats = lattice_test_proc_last_event (check->receiver, "stats");
+  JsonObject *peer = stats ? lattice_test_stats_peer (stats, lattice_test_proc_get_id (check->sender)) : NULL;
+  JsonObject *video = peer && json_object_has_member (peer, "video")
+                        ? json_object_get_object_member (peer, "video") : NULL;
+
+  return video != NULL && json_object_get_int_member (video, "width") == check->width &&
+         json_object_get_double_member (video, "fps") >= 10;
+}
+
+static gboolean
+encoders_active (LatticeTestProc *proc, const char *which)
+{
+  JsonObject *stats = lattice_test_proc_last_event (proc, "stats");
+
+  return json_object_get_boolean_member (json_object_get_object_member (stats, "encoders"), which);
+}
+
+/* Three peers showing each other in a 640x360 window (2x2 cells of
+ * 312x176) get the 320x180 layer, and nobody encodes the full one; a
+ * fourth without --view (asking nothing) gets the full one from all. */
+static void
+test_view (void)
+{
+  const char *small[] = { "--view", "640x360", "--fps", "15", NULL };
+  const char *plain[] = { "--fps", "15", NULL };
+  g_autoptr(LatticeTestProc) server = NULL;
+  g_autoptr(GPtrArray) peers = g_ptr_array_new_with_free_func ((GDestroyNotify) lattice_test_proc_free);
+  g_autofree char *link = NULL;
+  LatticeTestProc *watcher;
+  JsonObject *view;
+  guint port;
+
+  server = lattice_test_server_start (NULL, &port);
+  link = g_strdup_printf ("http://127.0.0.1:%u/view-test", port);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("small-%u", i);
+
+      g_ptr_array_add (peers, lattice_test_peer_join (name, link, small));
+    }
+  for (guint r = 0; r < 3; r++)
+    for (guint s = 0; s < 3; s++)
+      if (r != s)
+        {
+          SizeCheck check = { g_ptr_array_index (peers, r), g_ptr_array_index (peers, s), 320 };
+
+          g_assert_true (lattice_test_wait (decodes_width, &check, MEDIA_TIMEOUT_S));
+        }
+  view = lattice_test_proc_last_event (g_ptr_array_index (peers, 0), "view");
+  g_assert_cmpint (json_object_get_int_member (view, "tiles"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (view, "width"), ==, 312);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_false (encoders_active (g_ptr_array_index (peers, i), "fullActive"));
+      g_assert_true (encoders_active (g_ptr_array_index (peers, i), "lowActive"));
+    }
+
+  /* a fourth shows the others at whatever size: the full layer for it
+   * (and the others' grids of four still want the low one) */
+  watcher = lattice_test_peer_join ("watcher", link, plain);
+  g_ptr_array_add (peers, watcher);
+  for (guint s = 0; s < 3; s++)
+    {
+      SizeCheck full = { watcher, g_ptr_array_index (peers, s), 640 };
+      SizeCheck low = { g_ptr_array_index (peers, s), watcher, 320 };
+
+      g_assert_true (lattice_test_wait (decodes_width, &full, MEDIA_TIMEOUT_S));
+      g_assert_true (lattice_test_wait (decodes_width, &low, MEDIA_TIMEOUT_S));
+      g_assert_true (encoders_active (g_ptr_array_index (peers, s), "fullActive"));
+    }
+  for (guint i = 0; i < peers->len; i++)
+    assert_clean_exit (g_ptr_array_index (peers, i));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -211,6 +300,7 @@ main (int   argc,
 
   g_test_add_func ("/mesh/four-peers", test_four_peers);
   g_test_add_func ("/mesh/peer-errors", test_peer_errors);
+  g_test_add_func ("/mesh/view", test_view);
 
   return g_test_run ();
 }

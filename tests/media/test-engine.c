@@ -384,6 +384,48 @@ test_connect_timeout (void)
   g_assert_cmpint (lattice_peer_connection_get_state (a_on_b), ==, LATTICE_PEER_CONNECTION_STATE_CONNECTED);
 }
 
+/* A test microphone that talks in bursts and pauses: while it pauses,
+ * Opus's DTX and the payloader's send almost nothing, and the other end
+ * decodes almost nothing (the comfort noise updates, a few a second). */
+static void
+test_talk_dtx (void)
+{
+  g_autoptr(LatticeMediaEngine) a = lattice_media_engine_new (LATTICE_MEDIA_SOURCE_NONE, LATTICE_MEDIA_SOURCE_TEST);
+  g_autoptr(LatticeMediaEngine) b = lattice_media_engine_new (LATTICE_MEDIA_SOURCE_NONE, LATTICE_MEDIA_SOURCE_NONE);
+  g_autoptr(GError) error = NULL;
+  LatticePeerConnection *b_on_a, *a_on_b;
+  guint64 last, total = 0;
+  guint quiet = 0, busy = 0, seconds = 0;
+
+  g_object_set (a, "test-audio", LATTICE_TEST_AUDIO_TALK, NULL);
+  g_assert_true (lattice_media_engine_start (a, &error));
+  g_assert_true (lattice_media_engine_start (b, &error));
+  g_assert_no_error (error);
+  b_on_a = media_test_connect (a, "A", b, "B", &a_on_b);
+  g_assert_nonnull (b_on_a);
+  /* it starts with a spurt */
+  g_assert_true (media_test_wait_audio (a_on_b, 20));
+  last = media_test_audio_buffers (a_on_b);
+  /* spurts last up to 3 s and pauses up to 10 s: 25 s hold both */
+  while (seconds < 25 && (quiet < 2 || busy < 1))
+    {
+      guint64 now;
+
+      media_test_run_for (1000);
+      now = media_test_audio_buffers (a_on_b);
+      g_test_message ("second %u: %" G_GUINT64_FORMAT " audio buffers decoded", seconds, now - last);
+      quiet += now - last <= 6;
+      busy += now - last >= 40;
+      total += now - last;
+      last = now;
+      seconds++;
+    }
+  g_assert_cmpuint (quiet, >=, 2);
+  g_assert_cmpuint (busy, >=, 1);
+  /* a steady tone would have been 50 a second */
+  g_assert_cmpuint (total, <, seconds * 50 * 3 / 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -396,6 +438,7 @@ main (int argc, char **argv)
   g_test_add ("/media/engine/remove-peer", Fixture, NULL, fixture_setup, test_remove_peer, fixture_teardown);
   g_test_add_func ("/media/engine/candidates-first", test_candidates_first);
   g_test_add_func ("/media/engine/connect-timeout", test_connect_timeout);
+  g_test_add_func ("/media/engine/talk-dtx", test_talk_dtx);
   g_test_add ("/media/engine/garbage-sdp", Fixture, NULL, fixture_setup, test_garbage_sdp, fixture_teardown);
   return g_test_run ();
 }

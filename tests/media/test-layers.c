@@ -8,6 +8,10 @@
  * A probe before B's VP8 guard checks that the RTP B receives stays
  * continuous through every switch: sequence numbers, one picture ID per
  * frame, TL0PICIDX never jumping.
+ *
+ * The view tests drive the same choice from the receiving end, as the app
+ * does: B says how large it shows A (lattice_peer_connection_set_view()),
+ * the request travels in B's RTCP, and A sends no more than that needs.
  */
 
 #include "config.h"
@@ -300,6 +304,92 @@ test_none_and_back (Fixture *f, gconstpointer data)
   assert_continuous (f);
 }
 
+typedef struct {
+  Fixture *f;
+  guint    width;
+  guint    height;
+} ViewWait;
+
+static gboolean
+a_heard_view (gpointer data)
+{
+  ViewWait *wait = data;
+  guint width, height;
+
+  return lattice_peer_connection_get_remote_view (wait->f->b_on_a, &width, &height) &&
+         width == wait->width && height == wait->height;
+}
+
+static gboolean
+a_targets (gpointer data)
+{
+  ViewWait *wait = data;
+  LatticePeerSenderStats stats;
+
+  return lattice_media_engine_get_sender_stats (wait->f->a, "B", &stats) &&
+         stats.target == wait->width;   /* the layer, in this wait */
+}
+
+/* B shows A in a small tile, then large: A sends the low layer, then the
+ * full one, with no signaling involved. */
+static void
+test_view (Fixture *f, gconstpointer data)
+{
+  ViewWait heard = { f, 400, 225 };
+  ViewWait full = { f, LATTICE_VIDEO_LAYER_FULL, 0 };
+  SizeWait decoded = { f->a_on_b, WIDTH };
+  gint64 asked;
+
+  /* 400×225 needs no more than the 320×180 layer scaled up by a quarter */
+  lattice_peer_connection_set_view (f->a_on_b, 400, 225);
+  g_assert_true (media_test_wait_for (a_heard_view, &heard, 10));
+  assert_receives (f, WIDTH / 2, HEIGHT / 2, FPS * 0.8, FPS * 1.1);
+  assert_sent_layer (f, LATTICE_VIDEO_LAYER_LOW);
+
+  /* the tile grows: the full layer within a second of asking */
+  asked = g_get_monotonic_time ();
+  lattice_peer_connection_set_view (f->a_on_b, 1280, 720);
+  g_assert_true (media_test_wait_for (a_targets, &full, 10));
+  g_test_message ("A switched to the full layer %" G_GINT64_FORMAT " ms after B asked",
+                  (g_get_monotonic_time () - asked) / 1000);
+  g_assert_cmpint (g_get_monotonic_time () - asked, <=, G_USEC_PER_SEC);
+  g_assert_true (media_test_wait_for (decodes_width, &decoded, 10));
+  g_test_message ("B decodes the full layer %" G_GINT64_FORMAT " ms after it asked",
+                  (g_get_monotonic_time () - asked) / 1000);
+  assert_receives (f, WIDTH, HEIGHT, FPS * 0.8, FPS * 1.1);
+
+  /* nonsense sizes are the largest, not a crash or a wrap-around */
+  lattice_peer_connection_set_view (f->a_on_b, G_MAXUINT, 1);
+  heard.width = 16384;
+  heard.height = 1;
+  g_assert_true (media_test_wait_for (a_heard_view, &heard, 10));
+  assert_sent_layer (f, LATTICE_VIDEO_LAYER_FULL);
+  assert_continuous (f);
+}
+
+/* B shows A nowhere (its window is minimized): no video, audio goes on;
+ * shown again, the video is back. */
+static void
+test_view_hidden (Fixture *f, gconstpointer data)
+{
+  ViewWait none = { f, LATTICE_VIDEO_LAYER_NONE, 0 };
+  guint64 frames, audio;
+
+  lattice_peer_connection_set_view (f->a_on_b, 0, 0);
+  g_assert_true (media_test_wait_for (a_targets, &none, 10));
+  media_test_run_for (500);
+  frames = media_test_video_frames (f->a_on_b);
+  audio = media_test_audio_buffers (f->a_on_b);
+  media_test_run_for (2000);
+  g_assert_cmpuint (media_test_video_frames (f->a_on_b), ==, frames);
+  g_assert_cmpuint (media_test_audio_buffers (f->a_on_b), >, audio + 50);
+
+  lattice_peer_connection_set_view (f->a_on_b, 640, 360);
+  g_assert_true (media_test_wait_video (f->a_on_b, 5));
+  assert_receives (f, WIDTH, HEIGHT, FPS * 0.8, FPS * 1.1);
+  assert_continuous (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -312,6 +402,9 @@ main (int argc, char **argv)
   g_test_add ("/media/layers/frame-rates", Fixture, NULL, fixture_setup, test_frame_rates,
               fixture_teardown);
   g_test_add ("/media/layers/none-and-back", Fixture, NULL, fixture_setup, test_none_and_back,
+              fixture_teardown);
+  g_test_add ("/media/layers/view", Fixture, NULL, fixture_setup, test_view, fixture_teardown);
+  g_test_add ("/media/layers/view-hidden", Fixture, NULL, fixture_setup, test_view_hidden,
               fixture_teardown);
   return g_test_run ();
 }

@@ -10,6 +10,7 @@
 
 #include "lattice-media-engine.h"
 #include "lattice-media-private.h"
+#include "lattice-view-request.h"
 #include "media-test-utils.h"
 
 static GstPadProbeReturn
@@ -71,6 +72,10 @@ test_keyframe_throttle (void)
 {
   g_autoptr(LatticeMediaEngine) engine = media_test_engine_new (FALSE);
   guint keyframes, burst_ms = 0;
+
+  /* a layer nobody receives is not encoded: a peer (that never connects)
+   * receives the full one */
+  g_assert_nonnull (lattice_media_engine_add_peer (engine, "listener", FALSE));
 
   /* 50 requests over about a second (a frame's worth of requests each
    * frame): one forced keyframe per started interval, one delayed request
@@ -300,6 +305,44 @@ test_devices_and_echo_cancel (void)
   lattice_media_engine_stop (b);
 }
 
+/* View requests (docs/PROTOCOL.md): what is written reads back; what a
+ * hostile or foreign end may send is refused or clamped, never trusted. */
+static void
+test_view_request (void)
+{
+  static const guint8 short_data[4] = { 0, 0, 0, 0 };
+  static const guint8 other_ssrc[8] = { 0, 0, 0, 7, 1, 0, 0, 200 };
+  static const guint8 huge[8] = { 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff };
+  static const guint8 half_zero[8] = { 0, 0, 0, 0, 0x05, 0x00, 0, 0 };
+  guint8 data[LATTICE_VIEW_DATA_BYTES];
+  guint width = 1, height = 1;
+
+  lattice_view_request_write (data, 421, 237);
+  g_assert_true (lattice_view_request_read (0, "LATV", data, sizeof data, &width, &height));
+  g_assert_cmpuint (width, ==, 421);
+  g_assert_cmpuint (height, ==, 237);
+  lattice_view_request_write (data, 0, 0);
+  g_assert_true (lattice_view_request_read (0, "LATV", data, sizeof data, &width, &height));
+  g_assert_cmpuint (width, ==, 0);
+  g_assert_cmpuint (height, ==, 0);
+  lattice_view_request_write (data, G_MAXUINT, 10);
+  g_assert_true (lattice_view_request_read (0, "LATV", data, sizeof data, &width, &height));
+  g_assert_cmpuint (width, ==, LATTICE_VIEW_MAX_SIDE);
+
+  g_assert_false (lattice_view_request_read (1, "LATV", data, sizeof data, &width, &height));
+  g_assert_false (lattice_view_request_read (0, "LATX", data, sizeof data, &width, &height));
+  g_assert_false (lattice_view_request_read (0, NULL, data, sizeof data, &width, &height));
+  g_assert_false (lattice_view_request_read (0, "LATV", NULL, 0, &width, &height));
+  g_assert_false (lattice_view_request_read (0, "LATV", short_data, sizeof short_data, &width, &height));
+  g_assert_false (lattice_view_request_read (0, "LATV", other_ssrc, sizeof other_ssrc, &width, &height));
+  g_assert_true (lattice_view_request_read (0, "LATV", huge, sizeof huge, &width, &height));
+  g_assert_cmpuint (width, ==, LATTICE_VIEW_MAX_SIDE);
+  g_assert_cmpuint (height, ==, LATTICE_VIEW_MAX_SIDE);
+  g_assert_true (lattice_view_request_read (0, "LATV", half_zero, sizeof half_zero, &width, &height));
+  g_assert_cmpuint (width, ==, 0);
+  g_assert_cmpuint (height, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -308,6 +351,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/media/units/keyframe-throttle", test_keyframe_throttle);
   g_test_add_func ("/media/units/plugins-missing", test_plugins_missing);
+  g_test_add_func ("/media/units/view-request", test_view_request);
   g_test_add_func ("/media/units/plugins-present", test_plugins_present);
   g_test_add_func ("/media/units/no-camera", test_no_camera);
   g_test_add_func ("/media/units/properties", test_properties);

@@ -19,6 +19,9 @@
 
 #include "lattice-test-proc.h"
 
+#include <X11/Xlib.h>
+#include <X11/Xatom.h>
+
 #define TIMEOUT_S 120
 
 typedef struct {
@@ -27,6 +30,7 @@ typedef struct {
   JsonObject *report;   /* the latest one read */
   LatticeTestProc *peers[2];   /* must stay up while we wait */
   const char *bus_address;     /* a private session bus, or NULL for none */
+  gint64 tile_width;           /* of the first remote tile, when last looked at */
 } App;
 
 static gboolean
@@ -268,6 +272,165 @@ both_joined (gpointer data)
   return lattice_test_proc_get_id (peers[0]) != NULL && lattice_test_proc_get_id (peers[1]) != NULL;
 }
 
+/* --- what the app asks its senders for --------------------------------- */
+
+/* The layer a tile of @width×@height needs of a 640x360 sender with a
+ * 320x180 layer: the rule of media/lattice-media-engine-peers.c. */
+static const char *
+layer_for_tile (gint64 width, gint64 height)
+{
+  return 320 * 4 >= width * 3 && 180 * 4 >= height * 3 ? "low" : "full";
+}
+
+typedef struct {
+  LatticeTestProc *sender;
+  const char      *app_id;
+  const char      *layer;
+} LayerWait;
+
+/* @sender's last stats say it sends the app @layer, and nothing else is
+ * on the way (its target is the same). */
+static gboolean
+sends_layer (gpointer data)
+{
+  LayerWait *wait = data;
+  JsonObject *stats = lattice_test_proc_last_event (wait->sender, "stats");
+  JsonObject *peer = stats ? lattice_test_stats_peer (stats, wait->app_id) : NULL;
+  JsonObject *send;
+
+  if (peer == NULL || !json_object_has_member (peer, "send"))
+    return FALSE;
+  send = json_object_get_object_member (peer, "send");
+  return g_strcmp0 (json_object_get_string_member (send, "layer"), wait->layer) == 0 &&
+         g_strcmp0 (json_object_get_string_member (send, "target"), wait->layer) == 0;
+}
+
+/* Each peer sends the app the layer its tile (in the report) needs;
+ * @wanted gets what each waited for. */
+static void
+expect_tile_layers (App *app, LatticeTestProc **peers, const char *app_id, LayerWait *wanted)
+{
+  g_assert_true (read_report (app));
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *tile = remote_tile (app, i);
+      const char *id = json_object_get_string_member (tile, "id");
+      LayerWait wait = { NULL, app_id, layer_for_tile (json_object_get_int_member (tile, "width"),
+                                                       json_object_get_int_member (tile, "height")) };
+
+      wait.sender = g_strcmp0 (lattice_test_proc_get_id (peers[0]), id) == 0 ? peers[0] : peers[1];
+      g_test_message ("tile of %s: %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ", wants %s",
+                      lattice_test_proc_get_name (wait.sender), json_object_get_int_member (tile, "width"),
+                      json_object_get_int_member (tile, "height"), wait.layer);
+      g_assert_true (wait_for (sends_layer, &wait));
+      wanted[i] = wait;
+    }
+  app->tile_width = json_object_get_int_member (remote_tile (app, 0), "width");
+}
+
+static gboolean
+tiles_resized (gpointer data)
+{
+  App *app = data;
+
+  return read_report (app) && remote_tile (app, 0) != NULL &&
+         json_object_get_int_member (remote_tile (app, 0), "width") != app->tile_width;
+}
+
+/* The app's top-level X window: the one whose _NET_WM_PID is its pid. */
+static Window
+find_app_window (Display *display, GPid pid)
+{
+  Atom wm_pid = XInternAtom (display, "_NET_WM_PID", False);
+  Window root, parent, *children = NULL, found = None;
+  unsigned int n = 0;
+
+  if (!XQueryTree (display, DefaultRootWindow (display), &root, &parent, &children, &n))
+    return None;
+  for (unsigned int i = 0; i < n && found == None; i++)
+    {
+      Atom type;
+      int format;
+      unsigned long items, after;
+      unsigned char *value = NULL;
+      XWindowAttributes attributes;
+
+      if (XGetWindowProperty (display, children[i], wm_pid, 0, 1, False, XA_CARDINAL, &type, &format,
+                              &items, &after, &value) == Success && value != NULL && items == 1 &&
+          (GPid) *(unsigned long *) value == pid &&
+          XGetWindowAttributes (display, children[i], &attributes) && attributes.map_state == IsViewable)
+        found = children[i];
+      if (value != NULL)
+        XFree (value);
+    }
+  if (children != NULL)
+    XFree (children);
+  return found;
+}
+
+/* Each peer sends the app the layer its tile needs, small or large as the
+ * window is resized; minimized (unmapped,
+ * as a window manager does on X11 without _NET_WM_STATE_HIDDEN), the app
+ * gets no video from anyone; restored, it does again. */
+static void
+check_views (App *app, LatticeTestProc **peers, const char *app_id)
+{
+  Display *display = XOpenDisplay (NULL);
+  GPid pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (app->app), NULL, 10);
+  FramesAfter after = { app };
+  LayerWait wanted[2];
+  Window window;
+  gint64 frames[2], hidden_at;
+
+  g_assert_nonnull (display);
+  window = find_app_window (display, pid);
+  g_assert_true (window != None);
+  expect_tile_layers (app, peers, app_id, wanted);
+
+  /* a small window: small tiles, the low layer (the window manager's
+   * part, resizing, done by hand: Xvfb has none) */
+  XResizeWindow (display, window, 640, 480);
+  XFlush (display);
+  g_assert_true (wait_for (tiles_resized, app));
+  expect_tile_layers (app, peers, app_id, wanted);
+  g_assert_cmpstr (wanted[0].layer, ==, "low");
+  XResizeWindow (display, window, 1200, 760);
+  XFlush (display);
+  g_assert_true (wait_for (tiles_resized, app));
+  expect_tile_layers (app, peers, app_id, wanted);
+  g_assert_cmpstr (wanted[0].layer, ==, "full");
+
+  XUnmapWindow (display, window);
+  XFlush (display);
+  hidden_at = g_get_monotonic_time ();
+  for (guint i = 0; i < 2; i++)
+    {
+      LayerWait wait = { peers[i], app_id, "none" };
+
+      g_assert_true (wait_for (sends_layer, &wait));
+    }
+  g_test_message ("minimized: no video sent to the app %" G_GINT64_FORMAT " ms after",
+                  (g_get_monotonic_time () - hidden_at) / 1000);
+  /* what was on the way has arrived; then nothing more */
+  lattice_test_run_for (1000);
+  g_assert_true (read_report (app));
+  frames[0] = remote_frames (app, 0);
+  frames[1] = remote_frames (app, 1);
+  lattice_test_run_for (2000);
+  g_assert_true (read_report (app));
+  g_assert_cmpint (remote_frames (app, 0), ==, frames[0]);
+  g_assert_cmpint (remote_frames (app, 1), ==, frames[1]);
+
+  XMapWindow (display, window);
+  XFlush (display);
+  after.frames[0] = frames[0];
+  after.frames[1] = frames[1];
+  g_assert_true (wait_for (frames_advanced, &after));
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (wait_for (sends_layer, &wanted[i]));
+  XCloseDisplay (display);
+}
+
 static void
 test_call (void)
 {
@@ -328,6 +491,8 @@ test_call (void)
   g_assert_true (g_file_copy (from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_print ("# screenshot: %s\n", screenshot);
+
+  check_views (&app, peers, app_id);
 
   /* Leave and quit cleanly; both peers see the app's participant go. */
   app.peers[0] = app.peers[1] = NULL;
