@@ -79,6 +79,24 @@ def peer_has_view(bench):
     return '--view' in out.stdout
 
 
+def lattice_model(lb, bench):
+    """(the options every lattice-peer of the Lattice side gets besides its
+    size and rate, the --view among them or None). lattice-bench.py's
+    PEER_MODEL, where it has one (its --view and --audio), else --view
+    1280x720; --view only when this lattice-peer has it."""
+    model = getattr(lb, 'PEER_MODEL', None)
+    if model is None:
+        model, view = [], VIEW
+    else:
+        model = list(model)
+        view = model[model.index('--view') + 1] if '--view' in model else None
+        if view is not None:
+            del model[model.index('--view'):model.index('--view') + 2]
+    if not peer_has_view(bench):
+        view = None
+    return model + (['--view', view] if view else []), view
+
+
 def make_media(bench, width, height, fps):
     """The Y4M camera and the WAV tone Chromium gets as its fake devices."""
     video = os.path.join(bench.logdir, 'camera-%dx%d-%d.y4m' % (width, height, fps))
@@ -123,6 +141,22 @@ def talk_samples(rate, seconds):
             glide += 2 * math.pi * 0.7 / rate
         talking = not talking
     return out[:rate * seconds]
+
+
+def machine_busy_ticks():
+    """CPU ticks the whole machine spent busy (all but idle and iowait)."""
+    with open('/proc/stat') as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    steal = fields[7] if len(fields) > 7 else 0
+    return user + nice + system + irq + softirq + steal
+
+
+def others_cores(busy, ours):
+    """Cores the rest of the machine used while we measured (not below 0)."""
+    if busy is None or ours is None:
+        return None
+    return max(0.0, busy - ours)
 
 
 def loadavg():
@@ -223,6 +257,9 @@ def run_chromium(lb, bench, n, media, max_bitrate):
         'load_before': load,
         'load_window': [raw.get('load_before'), raw.get('load_after')],
         'cpu_by_process_type': by_type,
+        'machine_busy_cores': lb.rounded(raw.get('machine_busy_cores'), 3),
+        'others_cores': lb.rounded(others_cores(raw.get('machine_busy_cores'),
+                                                raw['cpu_total_cores'] + (raw.get('driver_cpu_cores') or 0)), 3),
         'cpu_gpu_process_cores': by_type.get('gpu-process'),
         'processes': raw.get('processes'),
         'driver_cpu_cores': lb.rounded(raw.get('driver_cpu_cores'), 3),
@@ -266,13 +303,12 @@ def lattice_streams(lb, peers, t0, t1):
     return streams
 
 
-def run_lattice(lb, bench, n, view):
+def run_lattice(lb, bench, n, model, view):
     args = bench.args
     load = loadavg()
-    extra = ('--view', VIEW) if view else ()
     server = bench.server()
     room = bench.room('chromium-side%d' % n)
-    peers = lb.start_mesh(bench, server, n, room, lb.peer_args(size=args.size, fps=args.fps, extra=extra))
+    peers = lb.start_mesh(bench, server, n, room, ['--size', args.size, '--fps', str(args.fps), *model])
     started = lb.now_ms()
     connected = lb.wait_mesh(peers, args.connect_timeout + 3 * n)
     connect_s = (lb.now_ms() - started) / 1000.0
@@ -280,7 +316,9 @@ def run_lattice(lb, bench, n, view):
         lb.log('  Lattice N=%d: not every stream started within the timeout; measuring anyway' % n)
     time.sleep(args.warmup)
     load_window = loadavg()
+    busy0, started_window = machine_busy_ticks(), time.monotonic()
     window = lb.measure_window(bench, peers, args.window)
+    busy = (machine_busy_ticks() - busy0) / lb.CLK_TCK / (time.monotonic() - started_window)
     streams = lattice_streams(lb, peers, window['t0'], window['t1'])
     # what each sends: its layers' bitrates and which layer each receiver gets
     encoders = [(lb.last_stats_before(p, window['t1']) or {}).get('encoders', {}) for p in peers]
@@ -294,12 +332,16 @@ def run_lattice(lb, bench, n, view):
     audio = [s['audio_kbps'] for s in streams if s['audio_kbps'] is not None]
     full = [e.get('fullBitrate') for e in encoders if e.get('fullBitrate')]
     result.update({
-        'view': VIEW if view else None,
+        'view': view,
+        'peer_args': ' '.join(model),
         'all_connected': connected,
         'connect_s': lb.rounded(connect_s),
         'window_s': lb.rounded(window['seconds']),
         'load_before': load,
         'load_window': [load_window, loadavg()],
+        # over the window and the second after it that measure_window waits
+        'machine_busy_cores': lb.rounded(busy, 3),
+        'others_cores': lb.rounded(others_cores(busy, sum(window['cpu'])), 3),
         'layers_sent': dict(layers),
         'full_bitrate_median': statistics.median(full) if full else None,
         'audio_kbps_median': lb.rounded(statistics.median(audio)) if audio else None,
@@ -329,13 +371,14 @@ def bench_chromium(lb, bench):
         return {'available': False, 'reason': lacking}
     machine = lb.machine_info(bench)
     started = time.monotonic()
-    view = peer_has_view(bench)
+    model, view = lattice_model(lb, bench)
     width, height = (int(v) for v in args.size.split('x'))
     max_bitrate = nominal_bitrate(width, height, args.fps)
     lb.log('Chromium and Lattice side by side: N = %s, %s, %d fps, audio on, %s'
            % (sizes, args.size, args.fps,
-              'Lattice peers with --view %s' % VIEW if view
-              else 'lattice-peer has no --view: Lattice peers run without it'))
+              'Lattice peers with --view %s' % view if view
+              else 'Lattice peers without --view (%s)' % ('lattice-peer has none' if not peer_has_view(bench)
+                                                          else 'as asked')))
     media = make_media(bench, width, height, args.fps)
     rows = []
     try:
@@ -350,7 +393,7 @@ def bench_chromium(lb, bench):
                           chromium['fps_median'], chromium['decoded_fps_total'], chromium['kbps_median'],
                           chromium['sizes'], ' '.join(chromium['load_before'])))
             time.sleep(2.0)
-            lattice = run_lattice(lb, bench, n, view)
+            lattice = run_lattice(lb, bench, n, model, view)
             lb.log('  N=%-2d Lattice: cpu %.2f cores, fps min %s median %s, %s decoded fps, '
                    '%s kbit/s median, %s (load %s)'
                    % (n, lattice['cpu_total_cores'], lattice['fps_min'], lattice['fps_median'],
@@ -368,7 +411,7 @@ def bench_chromium(lb, bench):
     return {
         'available': True, 'machine': machine, 'duration_s': round(time.monotonic() - started),
         'size': args.size, 'fps': args.fps, 'warmup_s': args.warmup,
-        'window_s': args.window, 'view': VIEW if view else None, 'viewport': VIEW,
+        'window_s': args.window, 'view': view, 'lattice_peer_args': ' '.join(model), 'viewport': VIEW,
         'chromium_max_bitrate': max_bitrate, 'rows': rows,
     }
 
@@ -389,19 +432,23 @@ def markdown(lb, res):
                  'received video in a `<video>` of a %s viewport) and Lattice (`lattice-peer` processes, %s), '
                  'one right after the other for each N. CPU: all of Chromium\'s processes / the N peers. '
                  'kbit/s: received video of one stream (median). Ratio: Lattice CPU per decoded frame over '
-                 'Chromium\'s (below 1: Lattice spends less).'
+                 'Chromium\'s (below 1: Lattice spends less). Others\' CPU: what the rest of the machine '
+                 'used during the window (/proc/stat less the measured processes): above a few hundredths, '
+                 'something else took CPU from that run.'
                  % (fmt(version), res['chromium_max_bitrate'] // 1000, res['viewport'],
-                    '`--view %s`' % res['view'] if res.get('view') else 'without `--view`, which this build lacks'))
+                    '`%s`' % res['lattice_peer_args'] if res.get('lattice_peer_args')
+                    else '`--view %s`' % res['view'] if res.get('view') else 'without `--view`'))
     lines += ['', '| N | streams | CPU (cores) Chromium / Lattice | fps min / median Chromium | fps min / median Lattice '
               '| decoded fps Chromium / Lattice | kbit/s Chromium / Lattice | size received Chromium | '
-              'size received Lattice | Lattice / Chromium per decoded frame | load before Chromium / Lattice |',
-              '|---|---|---|---|---|---|---|---|---|---|---|']
+              'size received Lattice | Lattice / Chromium per decoded frame | load before Chromium / Lattice | '
+              'others\' CPU Chromium / Lattice |',
+              '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in res['rows']:
         c, l = r['chromium'], r['lattice']
         if 'error' in c:
             c = {'cpu_total_cores': None, 'streams': None, 'sizes': 'failed: ' + c['error'],
                  'load_before': c.get('load_before')}
-        lines.append('| %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s / %s |'
+        lines.append('| %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s / %s | %s / %s |'
                      % (r['n'], fmt(c.get('streams')), fmt(l.get('streams')),
                         fmt(c.get('cpu_total_cores')), fmt(l.get('cpu_total_cores')),
                         fmt(c.get('fps_min')), fmt(c.get('fps_median')),
@@ -410,5 +457,6 @@ def markdown(lb, res):
                         fmt(c.get('kbps_median')), fmt(l.get('kbps_median')),
                         c.get('sizes') or '–', l.get('sizes') or '–',
                         fmt(r.get('lattice_over_chromium_per_decoded_frame')),
-                        (c.get('load_before') or ['–'])[0], (l.get('load_before') or ['–'])[0]))
+                        (c.get('load_before') or ['–'])[0], (l.get('load_before') or ['–'])[0],
+                        fmt(lb.rounded(c.get('others_cores'), 2)), fmt(lb.rounded(l.get('others_cores'), 2))))
     return lines

@@ -39,10 +39,12 @@ window.mesh = (() => {
     if (!maxBitrate) {
       return;
     }
-    for (const sender of pc.getSenders()) {
-      if (!sender.track || sender.track.kind !== 'video') {
+    for (const t of pc.getTransceivers()) {
+      // the sender has no track yet: the receiver's says the kind
+      if (t.receiver.track.kind !== 'video') {
         continue;
       }
+      const sender = t.sender;
       const params = sender.getParameters();
       if (!params.encodings || params.encodings.length === 0) {
         params.encodings = [{}];
@@ -126,11 +128,15 @@ window.mesh = (() => {
       pcB.addTrack(track, b.stream);
     }
     preferVp8(pcB);
+    // nothing is sent until every pair is negotiated (see start())
+    for (const sender of [...pcA.getSenders(), ...pcB.getSenders()]) {
+      await sender.replaceTrack(null);
+    }
     await pcB.setLocalDescription(await pcB.createAnswer());
     await pcA.setRemoteDescription(options.dtx ? withDtx(pcB.localDescription) : pcB.localDescription);
     await capBitrate(pcA, options.maxBitrate);
     await capBitrate(pcB, options.maxBitrate);
-    pairs.push({ a: a.index, b: b.index, pcA, pcB });
+    pairs.push({ a: a.index, b: b.index, pcA, pcB, tracks: new Map([[pcA, a.stream], [pcB, b.stream]]) });
   }
 
   // Opens every participant's camera and microphone, then connects every pair.
@@ -148,9 +154,20 @@ window.mesh = (() => {
       });
       participants.push({ index: i, stream });
     }
+    // Negotiating pair after pair while the pairs before it already send
+    // and receive video took minutes at N = 9 on two cores (the renderer
+    // starved its own signaling), so every pair is negotiated first, with
+    // no track on its senders, and then all start sending at once.
     for (let i = 0; i < options.n; i++) {
       for (let j = i + 1; j < options.n; j++) {
         await connect(participants[i], participants[j], options);
+      }
+    }
+    for (const p of pairs) {
+      for (const [pc, stream] of p.tracks) {
+        for (const t of pc.getTransceivers()) {
+          await t.sender.replaceTrack(stream.getTracks().find(track => track.kind === t.receiver.track.kind));
+        }
       }
     }
     return { participants: participants.length, pairs: pairs.length };

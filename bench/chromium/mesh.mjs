@@ -178,6 +178,17 @@ function processName(pid) {
   }
 }
 
+// CPU ticks the whole machine spent busy (all but idle and iowait)
+function machineBusyTicks() {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return user + nice + system + irq + softirq + (steal || 0);
+  } catch {
+    return null;
+  }
+}
+
 function loadavg() {
   try {
     return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3);
@@ -275,9 +286,11 @@ async function main() {
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
     '--autoplay-policy=no-user-gesture-required',
-    // WebRTC leaves the loopback interface out unless told; it is the only one here
+    // WebRTC leaves the loopback interface out unless told; it is the only one
+    // here. (Host candidates are addresses, not mDNS names, as the page has
+    // camera and microphone: no --disable-features, which would replace
+    // Playwright's own list, as Chromium takes only the last one.)
     '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
     // a hidden or occluded page would throttle its timers and rendering
     '--disable-background-timer-throttling',
     '--disable-renderer-backgrounding',
@@ -362,6 +375,7 @@ async function main() {
 
     result.load_before = loadavg();
     const ticks0 = treeTicks(pid);
+    const busy0 = machineBusyTicks();
     const node0 = process.cpuUsage();
     const t0 = Date.now();
     const before = await page.evaluate(() => window.mesh.stats());
@@ -369,6 +383,7 @@ async function main() {
     const after = await page.evaluate(() => window.mesh.stats());
     const t1 = Date.now();
     const ticks1 = treeTicks(pid);
+    const busy1 = machineBusyTicks();
     const node1 = process.cpuUsage(node0);
     result.load_after = loadavg();
     const seconds = (t1 - t0) / 1000;
@@ -389,6 +404,9 @@ async function main() {
     result.processes = ticks1.size;
     result.processes_ended_in_window = [...ticks0.keys()].filter(p => !ticks1.has(p)).length;
     result.driver_cpu_cores = (node1.user + node1.system) / 1e6 / seconds;
+    // the whole machine: what is not Chromium's nor this script's was
+    // someone else's, and was taken from the call
+    result.machine_busy_cores = busy0 === null || busy1 === null ? null : (busy1 - busy0) / CLK_TCK / seconds;
     result.streams = perStream(before, after, seconds);
     result.errors = await page.evaluate(() => window.mesh.errors);
     await page.evaluate(() => window.mesh.stop());
