@@ -385,6 +385,12 @@ read_string_node (JsonNode    *node,
   value = json_node_get_string (node);
   if (!g_utf8_validate (value, -1, NULL))
     return set_invalid (error, field, "is not valid UTF-8");
+  /* Only the line breaks and tabs of SDP: json-glib writes other control
+   * characters unescaped, which is no longer JSON (found by fuzz-protocol:
+   * "candi\u001fashot0" parsed, and its serialization did not). */
+  for (const char *p = value; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 && *p != '\r' && *p != '\n' && *p != '\t')
+      return set_invalid (error, field, "contains a control character");
 
   g_free (*out);
   *out = g_strdup (value);

@@ -543,6 +543,9 @@ static const InvalidCase invalid_cases[] = {
   { "[]", S, BAD_JSON },
   { "\"leave\"", C, BAD_JSON },
   { "42", C, BAD_JSON },
+  /* A control character other than SDP's line breaks and tabs, escaped in
+   * the text (json-glib would write it back raw: no longer JSON) */
+  { "{\"type\":\"candidate\",\"to\":\"0123456789abcdef\",\"candidate\":\"candi\\u001fashot0\",\"sdpMLineIndex\":0}", C, INVALID },
   { "null", C, BAD_JSON },
   { "true", S, BAD_JSON },
   { "{\"type\":\"leave\"} {\"type\":\"leave\"}", C, BAD_JSON },
