@@ -121,15 +121,6 @@ make_valve (gboolean drop)
   return valve;
 }
 
-static GstElement *
-make_tee (const char *name)
-{
-  GstElement *tee = lattice_media_make_element ("tee", name);
-
-  g_object_set (tee, "allow-not-linked", TRUE, NULL);
-  return tee;
-}
-
 static void
 add_stamp_probe (GstElement *raw_tee)
 {
@@ -168,7 +159,7 @@ lattice_media_engine_build_video (LatticeMediaEngine *self, GError **error)
   convert = lattice_media_make_element ("videoconvert", NULL);
   filter = lattice_media_make_element ("capsfilter", NULL);
   g_object_set (filter, "caps", caps, NULL);
-  raw_tee = make_tee (NULL);
+  raw_tee = lattice_media_make_tee (NULL);
   rate = lattice_media_make_element ("videorate", NULL);
   /* Caps a fast camera's rate; a slow one is not padded with copies to encode. */
   g_object_set (rate, "drop-only", TRUE, NULL);
@@ -183,7 +174,7 @@ lattice_media_engine_build_video (LatticeMediaEngine *self, GError **error)
   }
   if (self->encode_per_peer)
     {
-      self->video.tee = make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
+      self->video.tee = lattice_media_make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
       gst_bin_add (GST_BIN (self->pipeline), self->video.tee);
       gst_element_link (self->video.valve, self->video.tee);
     }
@@ -231,7 +222,7 @@ lattice_media_engine_build_audio (LatticeMediaEngine *self, GError **error)
   self->audio.source = source;
   self->audio.after_source = lattice_media_make_element ("audioconvert", NULL);
   self->audio.valve = make_valve (self->audio_muted);
-  self->audio.tee = make_tee (LATTICE_MEDIA_AUDIO_TEE_NAME);
+  self->audio.tee = lattice_media_make_tee (LATTICE_MEDIA_AUDIO_TEE_NAME);
   {
     GstElement *capture[] = { source, self->audio.after_source,
                               lattice_media_make_element ("audioresample", NULL), filter, NULL };

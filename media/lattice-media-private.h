@@ -32,6 +32,9 @@ void     lattice_media_invoke          (GMainContext   *context,
 /* An element of a factory the plugin check covered (asserts it exists). */
 GstElement *lattice_media_make_element (const char          *factory,
                                         const char          *name);
+/* A tee that goes on pushing when some of its branches are unlinked (a
+ * peer being added or removed, a layer nobody receives yet). */
+GstElement *lattice_media_make_tee     (const char          *name);
 /* A probe on @element's static pad @pad_name. */
 gulong      lattice_media_add_probe    (GstElement          *element,
                                         const char          *pad_name,

@@ -203,6 +203,15 @@ lattice_media_make_element (const char *factory,
   return element;
 }
 
+GstElement *
+lattice_media_make_tee (const char *name)
+{
+  GstElement *tee = lattice_media_make_element ("tee", name);
+
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  return tee;
+}
+
 gulong
 lattice_media_add_probe (GstElement          *element,
                          const char          *pad_name,

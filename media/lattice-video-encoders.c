@@ -118,16 +118,6 @@ lattice_video_encoder_make (const char *name,
   return encoder;
 }
 
-static GstElement *
-make_tee (const char *name)
-{
-  GstElement *tee = lattice_media_make_element ("tee", name);
-
-  /* a layer nobody receives yet still encodes */
-  g_object_set (tee, "allow-not-linked", TRUE, NULL);
-  return tee;
-}
-
 /* An idle layer's frames stop here, before any scaling or encoding. */
 static GstPadProbeReturn
 drop_when_idle (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -154,7 +144,7 @@ build_low (LatticeVideoEncoders *self, GstBin *bin, GstElement *split,
   g_object_set (filter, "caps", caps, NULL);
   self->low_encoder = lattice_video_encoder_make ("video-encoder-low", width / 2, height / 2,
                                                   framerate, self->low_nominal, TRUE);
-  self->low_tee = make_tee (LATTICE_MEDIA_VIDEO_LOW_TEE_NAME);
+  self->low_tee = lattice_media_make_tee (LATTICE_MEDIA_VIDEO_LOW_TEE_NAME);
   gst_bin_add_many (bin, queue, scale, filter, self->low_encoder, self->low_tee, NULL);
   if (!gst_element_link (split, queue) ||
       !gst_element_link_many (queue, scale, filter, self->low_encoder, self->low_tee, NULL))
@@ -176,7 +166,7 @@ lattice_video_encoders_new (GstBin     *bin,
                             gboolean    stamp_time)
 {
   LatticeVideoEncoders *self = g_new0 (LatticeVideoEncoders, 1);
-  GstElement *split = make_tee (NULL);
+  GstElement *split = lattice_media_make_tee (NULL);
 
   self->full_nominal = lattice_video_encoders_nominal_bitrate (width, height, framerate);
   self->low_nominal = MAX (MIN_LOW_BITRATE, (guint) (self->full_nominal * LOW_SHARE));
@@ -184,7 +174,7 @@ lattice_video_encoders_new (GstBin     *bin,
   self->low_bps = self->low_nominal;
   self->full_encoder = lattice_video_encoder_make (LATTICE_MEDIA_VIDEO_ENCODER_NAME, width, height,
                                                    framerate, self->full_nominal, TRUE);
-  self->full_tee = make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
+  self->full_tee = lattice_media_make_tee (LATTICE_MEDIA_VIDEO_TEE_NAME);
   gst_bin_add_many (bin, split, self->full_encoder, self->full_tee, NULL);
   if (!gst_element_link (upstream, split) ||
       !gst_element_link_many (split, self->full_encoder, self->full_tee, NULL))
